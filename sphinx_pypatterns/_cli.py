@@ -1,0 +1,186 @@
+"""The ``pypatterns`` command: ``new``, ``sync`` and ``check``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from ._checkouts import CheckoutSpec, parse_checkouts_spec
+from ._defaults import KINDS
+from ._errors import PypatternsError, TargetError
+from ._manifest import Manifest, load_manifest
+from ._scan import iter_pages, scan_page
+from ._sync import DEFAULT_MAX_EXTRACT_BYTES, sync_upstreams
+from ._targets import parse_target
+from ._templates import FOLDERS, page_template
+from ._verify import Verifier
+
+__all__ = ["main"]
+
+_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class _Project:
+    """What the CLI needs from a project's conf.py, read without building."""
+
+    def __init__(self, srcdir: Path, confdir: Path) -> None:
+        self.srcdir = srcdir
+        self.confdir = confdir
+        values: dict[str, object] = {"__file__": str(confdir / "conf.py")}
+        conf = confdir / "conf.py"
+        if conf.is_file():
+            cwd = os.getcwd()
+            try:
+                os.chdir(confdir)
+                exec(compile(conf.read_bytes(), str(conf), "exec"), values)  # noqa: S102 - Sphinx does the same
+            finally:
+                os.chdir(cwd)
+        manifest = values.get("pypatterns_manifest") or ""
+        self.manifest_path = (confdir / str(manifest)) if manifest else None
+        self.checkouts_value = os.environ.get("PYPATTERNS_CHECKOUTS") or values.get("pypatterns_checkouts") or ""
+        self.require_anchor = bool(values.get("pypatterns_require_anchor", False))
+        max_bytes = values.get("pypatterns_max_file_bytes", 10 * 1024 * 1024)
+        self.max_bytes = max_bytes if isinstance(max_bytes, int) else 10 * 1024 * 1024
+        excl = values.get("exclude_patterns") or []
+        self.exclude = [str(e) for e in excl] if isinstance(excl, (list, tuple)) else []
+
+    def manifest(self) -> Manifest:
+        if self.manifest_path is None:
+            raise PypatternsError("conf.py sets no pypatterns_manifest", subtype="no_manifest")
+        return load_manifest(self.manifest_path)
+
+    def checkouts(self) -> CheckoutSpec:
+        value = self.checkouts_value
+        if not isinstance(value, (str, list, tuple)):
+            value = ""
+        return parse_checkouts_spec(value, base=self.srcdir)
+
+
+def _project(args: argparse.Namespace) -> _Project:
+    srcdir = Path(args.srcdir).resolve()
+    confdir = Path(args.confdir).resolve() if args.confdir else (
+        srcdir / "docs" if (srcdir / "docs" / "conf.py").is_file() else srcdir
+    )
+    return _Project(srcdir, confdir)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    if not _SLUG_RE.match(args.id) and args.kind != "source-note":
+        print(f"pypatterns new: {args.id!r} is not a lower-case slug", file=sys.stderr)
+        return 2
+    path = Path(args.srcdir, FOLDERS[args.kind], f"{args.id}.md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(page_template(args.kind, args.id))
+    except FileExistsError:
+        print(f"pypatterns new: {path} exists; not overwriting it", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
+def _parse_mirrors(values: list[str]) -> dict[str, str]:
+    mirrors = {}
+    for value in values:
+        name, sep, folder = value.partition("=")
+        if not sep or not name or not folder:
+            raise PypatternsError(f"--mirror takes NAME=DIR, not {value!r}", subtype="sync_failed")
+        mirrors[name] = str(Path(folder).resolve())
+    return mirrors
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    project = _project(args)
+    manifest = project.manifest()
+    root, _named = project.checkouts()
+    start = time.monotonic()
+    outcomes = sync_upstreams(
+        manifest,
+        root,
+        only=args.upstream or (),
+        mirrors=_parse_mirrors(args.mirror or []),
+        max_extract_bytes=args.max_extract_mb * 1024 * 1024,
+        progress=lambda message: print(message, file=sys.stderr, flush=True),
+    )
+    done = Counter(o.action for o in outcomes)
+    print(
+        f"sync: {done['materialised']} materialised, {done['present']} already present "
+        f"({time.monotonic() - start:.1f} s)"
+    )
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    project = _project(args)
+    manifest = project.manifest()
+    per_upstream: Counter[str] = Counter()
+    failures: list[str] = []
+    count = 0
+    start = time.monotonic()
+    with Verifier(manifest, project.checkouts(), max_bytes=project.max_bytes) as verifier:
+        for page in iter_pages(project.srcdir, project.exclude):
+            try:
+                text = page.read_text("utf-8")
+            except (UnicodeDecodeError, OSError) as exc:
+                failures.append(f"{page.relative_to(project.srcdir)}: source_encoding: cannot read: {exc}")
+                continue
+            rel = page.relative_to(project.srcdir)
+            for found in scan_page(rel, text):
+                count += 1
+                try:
+                    target = parse_target(found.target, known_upstreams=manifest.names)
+                except TargetError as exc:
+                    failures.append(f"{found.file}:{found.line}: {exc.subtype}: {exc.message}")
+                    continue
+                per_upstream[target.upstream] += 1
+                verdict = verifier.verify(target, found.symbol, require_anchor=project.require_anchor)
+                if not verdict.ok:
+                    failures.append(f"{found.file}:{found.line}: {verdict.subtype}: {target}: {verdict.message}")
+    elapsed = time.monotonic() - start
+    for name in sorted(per_upstream):
+        print(f"{name:20} {per_upstream[name]:6d} citations")
+    for failure in failures:
+        print(failure)
+    print(f"check: {count} citations, {len(failures)} failures ({elapsed:.2f} s)")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pypatterns", description="sphinx-pypatterns helper commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    new = sub.add_parser("new", help="write a new page with every required section in place")
+    new.add_argument("kind", choices=KINDS)
+    new.add_argument("id")
+    new.add_argument("--srcdir", default=".", help="the Sphinx source folder (default: .)")
+    new.set_defaults(func=_cmd_new)
+
+    for name, func, text in (
+        ("sync", _cmd_sync, "materialise the pinned upstreams into the checkouts folder"),
+        ("check", _cmd_check, "verify every citation without building HTML"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("srcdir", nargs="?", default=".", help="the Sphinx source folder (default: .)")
+        cmd.add_argument("-c", "--confdir", help="folder of conf.py (default: docs/ if it has conf.py, else srcdir)")
+        cmd.set_defaults(func=func)
+        if name == "sync":
+            cmd.add_argument("--upstream", action="append", metavar="NAME", help="only this upstream (repeatable)")
+            cmd.add_argument("--mirror", action="append", metavar="NAME=DIR", help="clone NAME from a local git repository")
+            cmd.add_argument("--max-extract-mb", type=int, default=DEFAULT_MAX_EXTRACT_BYTES // (1024 * 1024),
+                             help="refuse sdists that unpack to more than this (default: %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PypatternsError as exc:
+        print(f"pypatterns {args.command}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,57 @@
+"""Configuration values (``pypatterns_*`` in conf.py), their defaults and checks."""
+
+from __future__ import annotations
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+from ._defaults import DEFAULT_AREAS, DEFAULT_SECTIONS, KINDS
+from ._log import warn
+
+__all__ = ["register_config", "required_sections"]
+
+_TYPES: dict[str, tuple[object, tuple[type, ...]]] = {
+    "pypatterns_areas": (DEFAULT_AREAS, (list, tuple)),
+    "pypatterns_rule_max_words": (30, (int,)),
+    "pypatterns_required_sections": (DEFAULT_SECTIONS, (dict,)),
+    "pypatterns_upstreams": ([], (list, tuple)),
+    "pypatterns_manifest": ("", (str,)),
+    "pypatterns_checkouts": ("", (str, list, tuple)),
+    "pypatterns_require_anchor": (False, (bool,)),
+    "pypatterns_max_file_bytes": (10 * 1024 * 1024, (int,)),
+}
+
+
+def register_config(app: Sphinx) -> None:
+    for name, (default, types) in _TYPES.items():
+        app.add_config_value(name, default, "env", types=types)
+    app.connect("config-inited", _check_config)
+
+
+def _check_config(app: Sphinx, config: Config) -> None:
+    """Enable MyST's colon fences; replace a mistyped value by its default, with a warning."""
+    extensions = list(getattr(config, "myst_enable_extensions", None) or [])
+    if "colon_fence" not in extensions:
+        config.myst_enable_extensions = [*extensions, "colon_fence"]
+    for name, (default, types) in _TYPES.items():
+        value = getattr(config, name)
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if ok and name == "pypatterns_areas":
+            ok = bool(value) and all(isinstance(v, str) and v for v in value)
+        if ok and name == "pypatterns_upstreams":
+            ok = all(isinstance(v, str) and v for v in value)
+        if ok and name in ("pypatterns_rule_max_words", "pypatterns_max_file_bytes"):
+            ok = value > 0
+        if ok and name == "pypatterns_required_sections":
+            ok = all(
+                k in KINDS and isinstance(v, (list, tuple)) and all(isinstance(s, str) for s in v)
+                for k, v in value.items()
+            )
+        if not ok:
+            warn(f"{name} = {value!r} is invalid; using the default {default!r}", "config", "conf.py")
+            setattr(config, name, default)
+
+
+def required_sections(config: Config, kind: str) -> list[str]:
+    sections: dict[str, list[str]] = config.pypatterns_required_sections
+    return list(sections.get(kind, DEFAULT_SECTIONS[kind]))

@@ -1,0 +1,438 @@
+"""The ``pp`` domain: all build state of sphinx-pypatterns.
+
+Collected while reading (directives and :meth:`process_doc`), merged from
+parallel workers (:meth:`merge_domaindata`), computed globally once at
+``env-updated`` (:meth:`on_env_updated`), rendered at resolve time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Set
+from typing import Any, cast
+
+from docutils import nodes
+from sphinx.addnodes import pending_xref
+from sphinx.builders import Builder
+from sphinx.domains import Domain, ObjType
+from sphinx.environment import BuildEnvironment
+from sphinx.util.nodes import make_refnode
+
+from ._config import required_sections
+from ._errors import CheckoutError
+from ._directives import ChecklistDirective, CiteDirective, PatternDirective, SmellDirective, SourceNoteDirective
+from ._log import warn
+from ._manifest import Manifest
+from ._nodes import pp_cite
+from ._records import CandidateRecord, CitationRecord, HeaderRecord, VerdictRecord
+from ._roles import CandidateRole, CiteRole, PPXRefRole
+from ._targets import CitationTarget
+from ._verify import Verifier
+
+__all__ = ["PypatternsDomain"]
+
+_NS = {"pattern": "ps", "smell": "ps", "source-note": "note"}
+
+
+def _ns(kind: str) -> str:
+    return _NS.get(kind, kind)
+
+
+class PypatternsDomain(Domain):
+    """Patterns, smells, source notes, candidates and citations."""
+
+    name = "pp"
+    label = "Python patterns"
+    object_types = {  # noqa: RUF012 - Sphinx's declared shape
+        "pattern": ObjType("pattern", "pattern", "any"),
+        "smell": ObjType("smell", "smell", "any"),
+        "source-note": ObjType("source note", "source-note", "any"),
+    }
+    roles = {  # noqa: RUF012
+        "pattern": PPXRefRole(),
+        "smell": PPXRefRole(),
+        "source-note": PPXRefRole(),
+        "candidate": CandidateRole(),
+        "cite": CiteRole(),
+    }
+    directives = {  # noqa: RUF012
+        "pattern": PatternDirective,
+        "smell": SmellDirective,
+        "source-note": SourceNoteDirective,
+        "cite": CiteDirective,
+        "pattern-checklist": ChecklistDirective,
+    }
+    initial_data: dict[str, Any] = {  # noqa: RUF012
+        "headers": {},  # docname -> [HeaderRecord]
+        "citations": {},  # docname -> [CitationRecord]
+        "candidates": {},  # docname -> [CandidateRecord]
+        "xrefs": {},  # docname -> [[kind, id]]
+        "checklists": {},  # docname -> True
+        "view": {},  # docname -> hash of the global data it shows
+        "pins": {},  # upstream -> fingerprint of pin and checkout
+        "manifest": None,  # Manifest | None
+    }
+    data_version = 1
+
+    # -- data access -------------------------------------------------------
+
+    @property
+    def headers(self) -> dict[str, list[HeaderRecord]]:
+        return cast("dict[str, list[HeaderRecord]]", self.data["headers"])
+
+    @property
+    def citations(self) -> dict[str, list[CitationRecord]]:
+        return cast("dict[str, list[CitationRecord]]", self.data["citations"])
+
+    @property
+    def candidates(self) -> dict[str, list[CandidateRecord]]:
+        return cast("dict[str, list[CandidateRecord]]", self.data["candidates"])
+
+    @property
+    def manifest(self) -> Manifest | None:
+        return cast("Manifest | None", self.data["manifest"])
+
+    def upstream_names(self) -> frozenset[str]:
+        manifest = self.manifest
+        if manifest is not None and manifest.upstreams:
+            return manifest.names
+        return frozenset(self.env.config.pypatterns_upstreams)
+
+    def all_headers(self) -> Iterator[HeaderRecord]:
+        for docname in sorted(self.headers):
+            yield from self.headers[docname]
+
+    def lookup(self, kind: str, ident: str) -> HeaderRecord | None:
+        """The header of ``kind`` with ``ident``; the first by document name wins on duplicates."""
+        for record in self.all_headers():
+            if record["id"] == ident and record["kind"] == kind:
+                return record
+        return None
+
+    def _index(self) -> dict[tuple[str, str], HeaderRecord]:
+        index: dict[tuple[str, str], HeaderRecord] = {}
+        for record in self.all_headers():
+            if record["id"]:
+                index.setdefault((record["kind"], record["id"]), record)
+        return index
+
+    def _where(self, docname: str, lineno: int) -> str:
+        return f"{self.env.doc2path(docname, False)}:{lineno}"
+
+    # -- reading -------------------------------------------------------------
+
+    def note_header(self, record: HeaderRecord, location: tuple[str, int]) -> None:
+        docname = record["docname"]
+        mine = self.headers.setdefault(docname, [])
+        if mine:
+            first = mine[0]
+            warn(
+                f"a second header directive on this page ({record['kind']}); the first, a {first['kind']}, "
+                f"is at line {first['lineno']}: one page holds one header",
+                "duplicate_header",
+                location,
+            )
+        else:
+            self._check_duplicate(record, location, (d for d in self.headers if d != docname))
+        mine.append(record)
+
+    def _check_duplicate(self, record: HeaderRecord, location: tuple[str, int], others: Iterable[str]) -> None:
+        if not record["id"]:
+            return
+        for other in sorted(others):
+            for existing in self.headers.get(other, [])[:1]:
+                if _ns(existing["kind"]) == _ns(record["kind"]) and existing["id"] == record["id"]:
+                    warn(
+                        f"duplicate id {record['id']!r}: {self._where(record['docname'], record['lineno'])} "
+                        f"({record['kind']}) and {self._where(other, existing['lineno'])} ({existing['kind']})",
+                        "duplicate_id",
+                        location,
+                    )
+                    return
+
+    def process_doc(self, env: BuildEnvironment, docname: str, document: nodes.document) -> None:
+        top = next((n for n in document.children if isinstance(n, nodes.section)), None)
+        title = top[0].astext() if top is not None and top.children and isinstance(top[0], nodes.title) else ""
+        headers = self.headers.get(docname, [])
+        for record in headers:
+            record["title"] = title or record["id"]
+        cards = [n for n in document.findall(nodes.container) if n.get("pp-kind")]
+        for card in cards:
+            self._check_placement(card, top, docname)
+        if headers and top is not None:
+            self._check_sections(headers[0], top, docname)
+        section_of = _section_titles(top)
+        citations: list[CitationRecord] = []
+        for node in document.findall(pp_cite):
+            citations.append(_citation_record(node, section_of))
+        if citations:
+            self.citations[docname] = citations
+        candidates: list[CandidateRecord] = []
+        xrefs: list[list[str]] = []
+        for ref in document.findall(pending_xref):
+            if ref.get("refdomain") != "pp":
+                continue
+            target = str(ref.get("reftarget", ""))
+            if ref.get("reftype") == "candidate":
+                candidates.append(CandidateRecord(id=target, docname=docname, lineno=ref.line or 0))
+            else:
+                xrefs.append([str(ref.get("reftype")), target])
+        if candidates:
+            self.candidates[docname] = candidates
+        if xrefs:
+            self.data["xrefs"][docname] = xrefs
+
+    def _check_placement(self, card: nodes.Element, top: nodes.Element | None, docname: str) -> None:
+        location = (docname, card.line or 0)
+        parent = card.parent
+        if top is None or parent is not top:
+            warn(
+                f"the {card['pp-kind']} header must sit right under the page title, not inside "
+                f"{'a ' + parent.tagname if parent is not None else 'nothing'}",
+                "misplaced_header",
+                location,
+            )
+            return
+        before = parent.children[: parent.index(card)]
+        if any(not isinstance(n, (nodes.title, nodes.target, nodes.comment)) for n in before):
+            warn(f"the {card['pp-kind']} header must come right after the page title", "misplaced_header", location)
+
+    def _check_sections(self, record: HeaderRecord, top: nodes.Element, docname: str) -> None:
+        found: dict[str, nodes.section] = {}
+        for child in top.children:
+            if isinstance(child, nodes.section) and child.children:
+                found.setdefault(child[0].astext().strip().casefold(), child)
+        for name in required_sections(self.env.config, record["kind"]):
+            section = found.get(name.strip().casefold())
+            if section is None:
+                warn(
+                    f"the {record['kind']} page has no section {name!r} directly under the title",
+                    "missing_section",
+                    (docname, record["lineno"]),
+                )
+            elif not any(not isinstance(c, (nodes.title, nodes.comment, nodes.target)) for c in section.children):
+                warn(f"the section {name!r} is empty", "empty_section", (docname, section[0].line or record["lineno"]))
+
+    def clear_doc(self, docname: str) -> None:
+        for key in ("headers", "citations", "candidates", "xrefs", "checklists", "view"):
+            self.data[key].pop(docname, None)
+
+    def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
+        known_to_worker = set(otherdata["headers"])
+        for docname in sorted(docnames):
+            for record in otherdata["headers"].get(docname, [])[:1]:
+                others = (d for d in self.headers if d not in known_to_worker and d not in docnames)
+                self._check_duplicate(record, (docname, record["lineno"]), others)
+            for key in ("headers", "citations", "candidates", "xrefs", "checklists"):
+                if docname in otherdata[key]:
+                    self.data[key][docname] = otherdata[key][docname]
+
+    # -- the global step ----------------------------------------------------
+
+    def on_env_updated(self, verifier: Verifier | None) -> list[str]:
+        """Check global rules, verify new citations, return the pages to rewrite."""
+        index = self._index()
+        for record in self.all_headers():
+            if record["kind"] != "smell":
+                continue
+            for target in record["inverts"]:
+                if ("pattern", target) not in index:
+                    warn(
+                        f"the smell {record['id']!r} inverts {target!r}, which names no pattern",
+                        "unknown_pattern",
+                        (record["docname"], record["lineno"]),
+                    )
+        self._verify(verifier)
+        return self._changed_views(index)
+
+    def _verify(self, verifier: Verifier | None) -> None:
+        manifest = self.manifest
+        pins = cast("dict[str, str]", self.data["pins"])
+        if verifier is not None:
+            current: dict[str, str] = {}
+            for name, upstream in sorted((manifest.upstreams if manifest else {}).items()):
+                try:
+                    where = verifier.checkout_for(name).description
+                except CheckoutError as exc:
+                    where = f"error:{exc}"
+                current[name] = f"{upstream.commit}|{upstream.repository}|{upstream.tag}|{where}"
+            changed = {name for name in set(current) | set(pins) if current.get(name) != pins.get(name)}
+            if changed:
+                for records in self.citations.values():
+                    for rec in records:
+                        if rec["upstream"] in changed and rec["verdict"] is not None and rec["verdict"]["subtype"] not in _PARSE_SUBTYPES:
+                            rec["verdict"] = None
+            self.data["pins"] = current
+        require_anchor = bool(self.env.config.pypatterns_require_anchor)
+        for docname in sorted(self.citations):
+            missing_reported: set[str] = set()
+            pending = [r for r in self.citations[docname] if r["verdict"] is None]
+            for rec in pending:
+                if verifier is None or manifest is None or rec["upstream"] not in manifest.upstreams:
+                    verdict = VerdictRecord(
+                        ok=False, subtype="no_manifest",
+                        message=f"no manifest pins upstream {rec['upstream']!r}: set pypatterns_manifest in conf.py",
+                        lines=[],
+                    )
+                else:
+                    target = CitationTarget(rec["upstream"], rec["path"], rec["start"], rec["end"])
+                    result = verifier.verify(target, rec["symbol"], require_anchor=require_anchor)
+                    verdict = VerdictRecord(
+                        ok=result.ok, subtype=result.subtype, message=result.message, lines=list(result.lines),
+                    )
+                rec["verdict"] = verdict
+                if verdict["ok"]:
+                    continue
+                if verdict["subtype"] in ("checkout_missing", "commit_missing", "no_manifest"):
+                    if rec["upstream"] in missing_reported:
+                        continue
+                    missing_reported.add(rec["upstream"])
+                    count = sum(1 for r in pending if r["upstream"] == rec["upstream"])
+                    warn(
+                        f"{count} citation(s) of {rec['upstream']!r} on this page cannot be verified: "
+                        f"{verdict['message']}",
+                        verdict["subtype"],
+                        (docname, rec["lineno"]),
+                    )
+                    continue
+                warn(f"{rec['target']}: {verdict['message']}", verdict["subtype"], (docname, rec["lineno"]))
+
+    def view_of(self, docname: str, index: dict[tuple[str, str], HeaderRecord]) -> dict[str, object]:
+        """The global data that the page ``docname`` shows."""
+        view: dict[str, object] = {}
+        for record in self.headers.get(docname, [])[:1]:
+            view["backlinks"] = self.backlinks(record)
+        if docname in self.data["checklists"]:
+            view["checklist"] = [
+                [r["area"], r["id"], r["rule"], r["docname"], r["title"]] for r in self.all_headers() if r["kind"] == "pattern"
+            ]
+        refs = self.data["xrefs"].get(docname, []) + [["candidate", c["id"]] for c in self.candidates.get(docname, [])]
+        if refs:
+            targets = []
+            for kind, ident in refs:
+                rec = index.get(("pattern" if kind == "candidate" else kind, ident))
+                targets.append([kind, ident, rec["docname"] if rec else "", rec["title"] if rec else ""])
+            view["refs"] = targets
+        manifest = self.manifest
+        if docname in self.citations:
+            view["citations"] = [
+                [r["target"], r["verdict"], self.permalink(r) if manifest else ""] for r in self.citations[docname]
+            ]
+        return view
+
+    def _changed_views(self, index: dict[tuple[str, str], HeaderRecord]) -> list[str]:
+        docs = set(self.headers) | set(self.data["checklists"]) | set(self.citations) | set(self.data["xrefs"]) | set(self.candidates)
+        stored = cast("dict[str, str]", self.data["view"])
+        changed = []
+        for docname in sorted(docs):
+            digest = hashlib.sha256(json.dumps(self.view_of(docname, index), sort_keys=True).encode()).hexdigest()
+            if stored.get(docname) != digest:
+                stored[docname] = digest
+                changed.append(docname)
+        return changed
+
+    def backlinks(self, record: HeaderRecord) -> dict[str, list[str]]:
+        """Docnames that point at ``record``, by relation."""
+        links: dict[str, list[str]] = {}
+        if record["kind"] == "pattern":
+            links["nominated_by"] = sorted(
+                {c["docname"] for cs in self.candidates.values() for c in cs if c["id"] == record["id"]}
+            )
+            links["inverted_by"] = sorted(
+                r["docname"] for r in self.all_headers() if r["kind"] == "smell" and record["id"] in r["inverts"]
+            )
+        if record["kind"] == "source-note":
+            links["nominates"] = sorted({c["id"] for c in self.candidates.get(record["docname"], [])})
+        already = {d for docs in links.values() for d in docs}
+        links["referenced_by"] = sorted(
+            d
+            for d, refs in self.data["xrefs"].items()
+            if d != record["docname"] and d not in already and any(k == record["kind"] and i == record["id"] for k, i in refs)
+        )
+        return links
+
+    def permalink(self, rec: CitationRecord) -> str:
+        manifest = self.manifest
+        if manifest is None or rec["upstream"] not in manifest.upstreams or not rec["path"]:
+            return ""
+        return manifest.upstreams[rec["upstream"]].permalink(rec["path"], rec["start"], rec["end"])
+
+    # -- resolving -----------------------------------------------------------
+
+    def resolve_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        typ: str,
+        target: str,
+        node: pending_xref,
+        contnode: nodes.Element,
+    ) -> nodes.reference | None:
+        kind = "pattern" if typ == "candidate" else typ
+        record = self._index().get((kind, target.strip()))
+        if record is None:
+            return None
+        if not node.get("refexplicit") and typ != "candidate" and record["title"]:
+            contnode = nodes.inline(record["title"], record["title"], classes=contnode.get("classes", []))
+        anchor = record["anchor"] if record["anchor"] else ""
+        return make_refnode(builder, fromdocname, record["docname"], anchor, contnode, f"{kind} {record['id']}")
+
+    def resolve_any_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        target: str,
+        node: pending_xref,
+        contnode: nodes.Element,
+    ) -> list[tuple[str, nodes.reference]]:
+        results = []
+        for kind in ("pattern", "smell", "source-note"):
+            ref = self.resolve_xref(env, fromdocname, builder, kind, target, node, contnode)
+            if ref is not None:
+                results.append((f"pp:{kind}", ref))
+        return results
+
+    def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
+        for (kind, ident), record in sorted(self._index().items()):
+            yield ident, record["title"] or ident, kind, record["docname"], record["anchor"], 1
+
+
+_PARSE_SUBTYPES = frozenset({"bad_target", "bad_path", "bad_lines", "empty_target", "unknown_upstream"})
+
+
+def _section_titles(top: nodes.Element | None) -> dict[int, str]:
+    """Map id() of every node under a top-level section to that section's title."""
+    mapping: dict[int, str] = {}
+    if top is None:
+        return mapping
+    for child in top.children:
+        if isinstance(child, nodes.section) and child.children:
+            name = child[0].astext().strip()
+            for node in child.findall(pp_cite):
+                mapping[id(node)] = name
+    return mapping
+
+
+def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecord:
+    error = node.get("error")
+    verdict = None
+    if error:
+        verdict = VerdictRecord(ok=False, subtype=error, message=node.get("message", ""), lines=[])
+    return CitationRecord(
+        target=node["target"],
+        upstream=node.get("upstream", ""),
+        path=node.get("path", ""),
+        start=node.get("start", 0),
+        end=node.get("end", 0),
+        symbol=node["symbol"],
+        title=node["title"],
+        docname=node["docname"],
+        lineno=node["lineno"],
+        node_id=node["node_id"],
+        block=bool(node.get("block")),
+        section=section_of.get(id(node), ""),
+        verdict=verdict,
+    )

@@ -1,0 +1,106 @@
+"""``setup(app)``: registers the domain, directives, roles, nodes and events."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import cast
+
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.util.typing import ExtensionMetadata
+
+from ._checkouts import parse_checkouts_spec
+from ._config import register_config
+from ._domain import PypatternsDomain
+from ._errors import ManifestError
+from ._log import warn
+from ._manifest import Manifest, load_manifest
+from ._nodes import register_nodes
+from ._render import PypatternsResolver
+from ._verify import Verifier
+from ._version import __version__
+
+__all__ = ["setup"]
+
+_VERIFIERS: dict[int, Verifier] = {}
+
+
+def _domain(env: BuildEnvironment) -> PypatternsDomain:
+    return cast("PypatternsDomain", env.get_domain("pp"))
+
+
+def manifest_path(app: Sphinx) -> Path | None:
+    value = app.config.pypatterns_manifest
+    return Path(app.confdir, value) if value else None
+
+
+def _load_manifest(app: Sphinx) -> None:
+    path = manifest_path(app)
+    manifest: Manifest | None = None
+    if path is not None:
+        try:
+            manifest = load_manifest(path)
+        except ManifestError as exc:
+            where = exc.key or "manifest"
+            warn(f"[{where}] {exc.message}", exc.subtype, str(path))
+            manifest = Manifest(path=str(path))
+    _domain(app.env).data["manifest"] = manifest
+
+
+def checkouts_spec(app: Sphinx) -> tuple[str, dict[str, str]]:
+    value = os.environ.get("PYPATTERNS_CHECKOUTS") or app.config.pypatterns_checkouts
+    return parse_checkouts_spec(value or "", base=app.srcdir)
+
+
+def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    domain = _domain(env)
+    verifier = None
+    if domain.manifest is not None:
+        verifier = _VERIFIERS.get(id(app))
+        if verifier is None:
+            verifier = Verifier(domain.manifest, checkouts_spec(app), max_bytes=app.config.pypatterns_max_file_bytes)
+            _VERIFIERS[id(app)] = verifier
+    return domain.on_env_updated(verifier)
+
+
+def _on_build_finished(app: Sphinx, exc: BaseException | None) -> None:
+    verifier = _VERIFIERS.pop(id(app), None)
+    if verifier is not None:
+        verifier.close()
+
+
+def _on_missing_reference(app: Sphinx, domain: object, node: object) -> bool | None:
+    from sphinx.addnodes import pending_xref
+
+    if not isinstance(node, pending_xref) or node.get("refdomain") != "pp":
+        return None
+    kind = node.get("reftype")
+    if kind == "candidate":
+        return True
+    docname = node.get("refdoc") or app.env.docname
+    warn(f"unknown {kind} id {node.get('reftarget')!r}", "unknown_ref", (docname, node.line))
+    return True
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    """Register sphinx-pypatterns with Sphinx."""
+    app.setup_extension("myst_parser")
+    register_config(app)
+    register_nodes(app)
+    app.add_domain(PypatternsDomain)
+    for name, directive in PypatternsDomain.directives.items():
+        app.add_directive(name, directive)
+    for name, role in PypatternsDomain.roles.items():
+        app.add_role(name, role)
+    app.add_post_transform(PypatternsResolver)
+    app.connect("builder-inited", _load_manifest)
+    app.connect("env-updated", _on_env_updated)
+    app.connect("build-finished", _on_build_finished)
+    app.connect("warn-missing-reference", _on_missing_reference)
+    return {
+        "version": __version__,
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

@@ -1,0 +1,41 @@
+"""Placeholder nodes, replaced by standard docutils nodes at resolve time.
+
+Each placeholder is replaced for every builder by the resolver
+post-transform; the visitors below only guarantee that no writer ever
+chokes on one (html, latex and text all skip it).
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from sphinx.application import Sphinx
+
+__all__ = ["PLACEHOLDERS", "pp_backlinks", "pp_checklist", "pp_cite", "pp_excerpt", "register_nodes"]
+
+
+class pp_cite(nodes.Inline, nodes.Element):  # noqa: N801 - docutils naming
+    """An inline citation; becomes a permalink reference."""
+
+
+class pp_excerpt(nodes.General, nodes.Element):  # noqa: N801
+    """The excerpt of a ``cite`` directive; becomes a literal block and caption."""
+
+
+class pp_backlinks(nodes.General, nodes.Element):  # noqa: N801
+    """Back-links of a header card, filled from the global index."""
+
+
+class pp_checklist(nodes.General, nodes.Element):  # noqa: N801
+    """The generated checklist of every pattern's rule, grouped by area."""
+
+
+PLACEHOLDERS = (pp_cite, pp_excerpt, pp_backlinks, pp_checklist)
+
+
+def _skip(self: nodes.NodeVisitor, node: nodes.Element) -> None:
+    raise nodes.SkipNode
+
+
+def register_nodes(app: Sphinx) -> None:
+    for node_class in PLACEHOLDERS:
+        app.add_node(node_class, html=(_skip, None), latex=(_skip, None), text=(_skip, None))

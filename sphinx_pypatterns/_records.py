@@ -1,0 +1,51 @@
+"""Plain, picklable records kept in the domain's data."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+__all__ = ["CandidateRecord", "CitationRecord", "HeaderRecord", "VerdictRecord"]
+
+
+class HeaderRecord(TypedDict):
+    kind: str  # "pattern", "smell" or "source-note"
+    id: str
+    anchor: str
+    docname: str
+    lineno: int
+    title: str
+    area: str
+    rule: str
+    tags: list[str]
+    inverts: list[str]
+    summary: str
+    upstream: str
+
+
+class VerdictRecord(TypedDict):
+    ok: bool
+    subtype: str
+    message: str
+    lines: list[str]
+
+
+class CitationRecord(TypedDict):
+    target: str  # as written
+    upstream: str
+    path: str
+    start: int
+    end: int
+    symbol: str
+    title: str
+    docname: str
+    lineno: int
+    node_id: str
+    block: bool
+    section: str  # title of the enclosing top-level section
+    verdict: VerdictRecord | None
+
+
+class CandidateRecord(TypedDict):
+    id: str
+    docname: str
+    lineno: int

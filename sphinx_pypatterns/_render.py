@@ -1,0 +1,167 @@
+"""Resolve-time rendering: placeholders become standard docutils nodes."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any, cast
+
+from docutils import nodes
+from sphinx.addnodes import pending_xref
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+from ._domain import PypatternsDomain
+from ._nodes import pp_backlinks, pp_checklist, pp_cite, pp_excerpt
+from ._records import CitationRecord
+
+__all__ = ["PypatternsResolver"]
+
+_LANGUAGES = {".py": "python", ".pyi": "python", ".toml": "toml", ".cfg": "ini", ".ini": "ini", ".rst": "rst",
+              ".md": "markdown", ".json": "json", ".yml": "yaml", ".yaml": "yaml", ".c": "c", ".h": "c"}
+
+
+def _xref(kind: str, target: str, docname: str, text: str | None = None) -> pending_xref:
+    if kind == "doc":
+        ref = pending_xref("", refdomain="std", reftype="doc", reftarget="/" + target, refdoc=docname,
+                           refexplicit=False, refwarn=True)
+        ref += nodes.inline(target, target)
+        return ref
+    ref = pending_xref("", refdomain="pp", reftype=kind, reftarget=target, refdoc=docname,
+                       refexplicit=text is not None, refwarn=False)
+    ref += nodes.inline(text or target, text or target)
+    return ref
+
+
+class PypatternsResolver(SphinxPostTransform):
+    """Replace every ``pp_*`` placeholder; runs before Sphinx's ReferencesResolver."""
+
+    default_priority = 5
+
+    def run(self, **kwargs: Any) -> None:
+        domain = cast("PypatternsDomain", self.env.get_domain("pp"))
+        for node in list(self.document.findall(pp_excerpt)):
+            self._excerpt(domain, node)
+        for cite in list(self.document.findall(pp_cite)):
+            self._cite(domain, cite)
+        for links in list(self.document.findall(pp_backlinks)):
+            self._backlinks(domain, links)
+        for checklist in list(self.document.findall(pp_checklist)):
+            self._checklist(domain, checklist)
+
+    def _record(self, domain: PypatternsDomain, node: nodes.Element) -> CitationRecord | None:
+        for rec in domain.citations.get(node["docname"], []):
+            if rec["node_id"] == node["node_id"]:
+                return rec
+        return None
+
+    def _label(self, rec: CitationRecord | None, node: nodes.Element) -> str:
+        if node["title"]:
+            return str(node["title"])
+        if rec is None or not rec["path"]:
+            return str(node["target"])
+        lines = str(rec["start"]) if rec["start"] == rec["end"] else f"{rec['start']}\u2013{rec['end']}"
+        return f"{rec['upstream']} {posixpath.basename(rec['path'])}:{lines}"
+
+    def _cite(self, domain: PypatternsDomain, node: pp_cite) -> None:
+        rec = self._record(domain, node)
+        label = self._label(rec, node)
+        url = domain.permalink(rec) if rec is not None else ""
+        ok = rec is not None and rec["verdict"] is not None and rec["verdict"]["ok"]
+        classes = ["pypatterns-cite", "verified" if ok else "unverified"]
+        wrapper = nodes.inline("", "", ids=[node["node_id"]], classes=classes)
+        if url:
+            wrapper += nodes.reference(label, label, refuri=url, reftitle=str(node["target"]), internal=False)
+        else:
+            wrapper += nodes.literal(label, label)
+        node.replace_self(wrapper)
+
+    def _excerpt(self, domain: PypatternsDomain, node: pp_excerpt) -> None:
+        cite = next(iter(node.findall(pp_cite)), None)
+        result: list[nodes.Node] = []
+        rec = self._record(domain, cite) if cite is not None else None
+        if rec is not None and rec["verdict"] is not None and rec["verdict"]["lines"]:
+            text = "\n".join(rec["verdict"]["lines"])
+            block = nodes.literal_block(text, text, classes=["pypatterns-excerpt"])
+            block["language"] = _LANGUAGES.get(posixpath.splitext(rec["path"])[1], "text")
+            block["linenos"] = True
+            block["highlight_args"] = {"linenostart": rec["start"]}
+            result.append(block)
+        caption = nodes.paragraph(classes=["pypatterns-caption"])
+        if node["caption"]:
+            caption += nodes.emphasis(node["caption"], node["caption"])
+            caption += nodes.Text(" \u2014 ")
+        manifest = domain.manifest
+        if rec is not None and manifest is not None and rec["upstream"] in manifest.upstreams:
+            upstream = manifest.upstreams[rec["upstream"]]
+            lines = str(rec["start"]) if rec["start"] == rec["end"] else f"{rec['start']}\u2013{rec['end']}"
+            caption += nodes.Text(f"{upstream.name} {upstream.tag}, {rec['path']}, lines {lines} (")
+            url = domain.permalink(rec)
+            caption += nodes.reference(url, "permalink", refuri=url)
+            caption += nodes.Text(")")
+        elif cite is not None:
+            caption += nodes.literal(cite["target"], cite["target"])
+        if cite is not None:
+            anchor = nodes.inline("", "", ids=[cite["node_id"]], classes=["pypatterns-cite"])
+            caption.insert(0, anchor)
+        result.append(caption)
+        node.replace_self(result)
+
+    def _backlinks(self, domain: PypatternsDomain, node: pp_backlinks) -> None:
+        docname = node["docname"]
+        record = next(iter(domain.headers.get(docname, [])), None)
+        fields = nodes.field_list(classes=["pypatterns-backlinks"])
+        if record is None or record["id"] != node["ppid"]:
+            node.replace_self(fields)
+            return
+        manifest = domain.manifest
+        if record["kind"] == "source-note" and manifest is not None and record["id"] in manifest.upstreams:
+            up = manifest.upstreams[record["id"]]
+            para = nodes.paragraph()
+            para += nodes.Text(f"{up.tag} at ")
+            para += nodes.literal(up.commit, up.commit)
+            para += nodes.Text(f" ({up.license})")
+            fields += self._field("Pinned", para)
+        titles = {
+            "nominated_by": "Nominated by",
+            "inverted_by": "Inverted by",
+            "nominates": "Nominates",
+            "referenced_by": "Referenced by",
+        }
+        for key, docs in domain.backlinks(record).items():
+            para = nodes.paragraph()
+            if not docs:
+                para += nodes.emphasis("none", "none")
+            for i, item in enumerate(docs):
+                if i:
+                    para += nodes.Text(", ")
+                if key == "nominates":
+                    para += _xref("candidate", item, docname)
+                else:
+                    para += _xref("doc", item, docname)
+            fields += self._field(titles[key], para)
+        node.replace_self(fields)
+
+    @staticmethod
+    def _field(name: str, body: nodes.Element) -> nodes.field:
+        return nodes.field("", nodes.field_name("", name), nodes.field_body("", body))
+
+    def _checklist(self, domain: PypatternsDomain, node: pp_checklist) -> None:
+        areas = list(self.config.pypatterns_areas)
+        patterns = [r for r in domain.all_headers() if r["kind"] == "pattern" and r["id"]]
+        for r in patterns:
+            if r["area"] not in areas:
+                areas.append(r["area"])
+        result: list[nodes.Node] = []
+        for area in areas:
+            members = sorted((r for r in patterns if r["area"] == area), key=lambda r: r["id"])
+            result.append(nodes.rubric(area or "(no area)", area or "(no area)"))
+            if not members:
+                result.append(nodes.paragraph("", "", nodes.emphasis("no patterns yet", "no patterns yet")))
+                continue
+            items = nodes.bullet_list(classes=["pypatterns-checklist"])
+            for r in members:
+                para = nodes.paragraph()
+                para += _xref("pattern", r["id"], node["docname"], r["id"])
+                para += nodes.Text(": " + r["rule"])
+                items += nodes.list_item("", para)
+            result.append(items)
+        node.replace_self(result)

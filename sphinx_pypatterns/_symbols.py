@@ -1,0 +1,112 @@
+"""Resolving Python symbols to their line spans with :mod:`ast`."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import warnings
+from collections.abc import Iterable
+
+from ._errors import CheckoutError
+
+__all__ = ["SymbolTable", "symbol_table"]
+
+Span = tuple[int, int]
+SymbolTable = dict[str, list[Span]]
+
+
+def _span(node: ast.stmt) -> Span:
+    start = node.lineno
+    decorators = getattr(node, "decorator_list", None) or []
+    for dec in decorators:
+        start = min(start, dec.lineno)
+    end = node.end_lineno or node.lineno
+    return start, end
+
+
+def _bound_names(target: ast.expr) -> Iterable[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from _bound_names(elt)
+    elif isinstance(target, ast.Starred):
+        yield from _bound_names(target.value)
+
+
+def _walk(body: list[ast.stmt], prefix: str, table: SymbolTable, *, in_function: bool) -> None:
+    for node in body:
+        span = _span(node)
+        names: list[str] = []
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            qual = prefix + node.name
+            table.setdefault(qual, []).append(span)
+            _walk(node.body, qual + ".", table, in_function=not isinstance(node, ast.ClassDef))
+            continue
+        if in_function:
+            # Local variables are not symbols; nested defs are reached above.
+            for child in _nested_bodies(node):
+                _walk(child, prefix, table, in_function=True)
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                names.extend(_bound_names(target))
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            names.extend(_bound_names(node.target))
+        elif isinstance(node, ast.Import):
+            names.extend((a.asname or a.name.split(".")[0]) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.extend((a.asname or a.name) for a in node.names if a.name != "*")
+        elif sys.version_info >= (3, 12) and isinstance(node, ast.TypeAlias):
+            names.extend(_bound_names(node.name))
+        for name in names:
+            table.setdefault(prefix + name, []).append(span)
+        for child in _nested_bodies(node):
+            _walk(child, prefix, table, in_function=False)
+
+
+def _nested_bodies(node: ast.stmt) -> Iterable[list[ast.stmt]]:
+    """Bodies of compound statements that are not scopes (if/try/with/for/while/match)."""
+    if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While)):
+        yield node.body
+        yield node.orelse
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        yield node.body
+    elif isinstance(node, ast.Try) or (sys.version_info >= (3, 11) and isinstance(node, ast.TryStar)):
+        yield node.body
+        for handler in node.handlers:
+            yield handler.body
+        yield node.orelse
+        yield node.finalbody
+    elif isinstance(node, ast.Match):
+        for case in node.cases:
+            yield case.body
+
+
+def symbol_table(source: str, *, filename: str, python_hint: str = "") -> SymbolTable:
+    """Map every dotted symbol name in ``source`` to its line spans.
+
+    Covers classes, functions, methods (``Class.method``), nested
+    definitions, and names bound at module or class level by assignments
+    and imports, also inside module-level ``if``/``try``/``with`` blocks.
+    Spans start at the first decorator and end at ``end_lineno``.
+
+    Raises :class:`CheckoutError` (subtype ``unparsable``) when the running
+    Python cannot parse the file, naming both versions.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=filename)
+    except (SyntaxError, ValueError) as exc:
+        running = ".".join(str(v) for v in sys.version_info[:3])
+        needed = f"it needs Python {python_hint}" if python_hint else "it may need a newer Python"
+        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+        raise CheckoutError(
+            f"cannot parse {filename} with the running Python {running}{where}; {needed}: "
+            "run the build with that Python to check symbol anchors",
+            subtype="unparsable",
+        ) from None
+    table: SymbolTable = {}
+    _walk(tree.body, "", table, in_function=False)
+    return table

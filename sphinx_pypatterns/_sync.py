@@ -1,0 +1,293 @@
+"""``pypatterns sync``: materialise each pinned upstream into the checkouts folder.
+
+Each upstream lands in ``<root>/<name>-<commit>``. It is built under a
+temporary name and renamed into place only once complete, with a marker
+file recording what was materialised and from where, so an interrupted
+sync never leaves a folder that counts as a checkout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ._checkouts import MARKER
+from ._errors import SyncError
+from ._manifest import Manifest, SdistSource, StdlibSource, Upstream
+
+__all__ = ["SyncOutcome", "find_python", "safe_extract", "sync_upstreams"]
+
+DEFAULT_MAX_EXTRACT_BYTES = 1024 * 1024 * 1024
+_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    upstream: str
+    folder: str
+    action: str  # "present" or "materialised"
+    source: str
+
+
+def _git(args: list[str], *, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+def _read_marker(folder: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads((folder / MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def safe_extract(archive: Path, dest: Path, *, strip_top: bool = True, max_bytes: int = DEFAULT_MAX_EXTRACT_BYTES) -> int:
+    """Extract a tar archive into ``dest`` with tarfile's ``data`` filter.
+
+    Refuses absolute paths, ``..`` members, device and other special
+    members, links leaving ``dest``, empty archives, and archives whose
+    members add up to more than ``max_bytes``. Returns the file count.
+    Raises :class:`SyncError` (subtype ``unsafe_archive``).
+    """
+    def refuse(why: str) -> SyncError:
+        return SyncError(f"refusing {archive.name}: {why}", subtype="unsafe_archive")
+
+    try:
+        tar = tarfile.open(archive, "r:*")
+    except (tarfile.TarError, OSError) as exc:
+        raise refuse(f"not a readable tar archive ({exc})") from None
+    with tar:
+        try:
+            members = tar.getmembers()
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise refuse(f"corrupt archive ({exc})") from None
+        if not members:
+            raise refuse("the archive is empty")
+        total = 0
+        tops = set()
+        for member in members:
+            name = member.name
+            if name.startswith("/") or PurePosixPath(name).is_absolute():
+                raise refuse(f"member {name!r} has an absolute path")
+            if ".." in PurePosixPath(name).parts:
+                raise refuse(f"member {name!r} contains '..'")
+            if member.isdev() or not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+                raise refuse(f"member {name!r} is a device or special file")
+            total += max(member.size, 0)
+            if total > max_bytes:
+                raise refuse(f"the archive unpacks to more than {max_bytes} bytes (decompression bomb?)")
+            tops.add(PurePosixPath(name).parts[0] if PurePosixPath(name).parts else "")
+        prefix = ""
+        if strip_top:
+            if len(tops) != 1:
+                raise refuse("an sdist must hold exactly one top-level folder")
+            prefix = tops.pop() + "/"
+
+        def _filter(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+            if strip_top:
+                if member.name.rstrip("/") + "/" == prefix:
+                    return None
+                member = member.replace(name=member.name[len(prefix):], deep=False)
+                if member.islnk() and member.linkname.startswith(prefix):
+                    member = member.replace(linkname=member.linkname[len(prefix):], deep=False)
+            return tarfile.data_filter(member, path)
+
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            tar.extractall(dest, filter=_filter)
+        except (tarfile.FilterError, tarfile.TarError, OSError) as exc:
+            raise refuse(str(exc)) from None
+        return sum(1 for m in members if m.isfile())
+
+
+def _download_sdist(sdist: SdistSource, workdir: Path) -> Path:
+    dl = workdir / "download"
+    dl.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", sdist.name,
+            "--disable-pip-version-check", "--quiet", "--dest", str(dl), "--", sdist.requirement,
+        ],
+        capture_output=True, text=True, check=False,
+    )
+    files = [p for p in dl.iterdir() if p.is_file()]
+    if proc.returncode != 0 or not files:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise SyncError(f"pip download {sdist.requirement} failed: {' / '.join(tail) or 'no file'}", subtype="sync_failed")
+    archive = files[0]
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    if digest != sdist.sha256:
+        raise SyncError(
+            f"sha256 mismatch for {archive.name}: expected {sdist.sha256}, got {digest}; refusing it",
+            subtype="sha_mismatch",
+        )
+    return archive
+
+
+def find_python(version: str) -> tuple[str, str]:
+    """Find an interpreter of exactly ``version`` on PATH or through pyenv.
+
+    Returns ``(executable, stdlib_folder)``; raises ``SyncError`` listing
+    what was tried.
+    """
+    major_minor = ".".join(version.split(".")[:2])
+    candidates: list[str] = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        for exe in (f"python{major_minor}", "python3", "python"):
+            path = os.path.join(folder, exe)
+            if os.access(path, os.X_OK) and path not in candidates:
+                candidates.append(path)
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    for exe in (f"python{major_minor}", "python3", "python"):
+        path = os.path.join(pyenv_root, "versions", version, "bin", exe)
+        if os.access(path, os.X_OK) and path not in candidates:
+            candidates.append(path)
+    code = "import sys, sysconfig, json; print(json.dumps(['%d.%d.%d' % sys.version_info[:3], sysconfig.get_paths()['stdlib']]))"
+    seen = []
+    for exe in candidates:
+        try:
+            out = subprocess.run([exe, "-I", "-c", code], capture_output=True, text=True, timeout=30, check=False)
+            found, stdlib = json.loads(out.stdout)
+        except (OSError, ValueError, subprocess.TimeoutExpired, TypeError):
+            continue
+        seen.append(f"{exe} is {found}")
+        if found == version and os.path.isdir(stdlib):
+            return exe, stdlib
+    tried = "; ".join(seen) or "no interpreter found"
+    raise SyncError(f"no Python {version} on PATH or in pyenv ({tried})", subtype="sync_failed")
+
+
+def _materialise_stdlib(stdlib: StdlibSource, tmp: Path) -> str:
+    exe, folder = find_python(stdlib.python)
+    shutil.copytree(
+        folder,
+        tmp / stdlib.mount if stdlib.mount else tmp,
+        symlinks=True,
+        ignore=shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc"),
+        dirs_exist_ok=True,
+    )
+    return f"stdlib of Python {stdlib.python} ({exe})"
+
+
+def _materialise_git(upstream: Upstream, source: str, tmp: Path) -> str:
+    if source.startswith("-"):
+        raise SyncError(f"refusing git source {source!r}: it looks like an option", subtype="sync_failed")
+    if not _COMMIT_RE.match(upstream.commit):
+        raise SyncError(f"refusing commit {upstream.commit!r}", subtype="bad_commit")
+    proc = _git(["clone", "--bare", "--quiet", "--", source, str(tmp)])
+    if proc.returncode != 0:
+        raise SyncError(f"git clone failed: {proc.stderr.strip()[:300]}", subtype="sync_failed")
+    check = _git(["-C", str(tmp), "cat-file", "-e", f"{upstream.commit}^{{commit}}"])
+    if check.returncode != 0:
+        _git(["-C", str(tmp), "fetch", "--quiet", "origin", upstream.commit])
+        check = _git(["-C", str(tmp), "cat-file", "-e", f"{upstream.commit}^{{commit}}"])
+    if check.returncode != 0:
+        raise SyncError(f"commit {upstream.commit} is absent from {source}", subtype="commit_missing")
+    return f"git {source}"
+
+
+def _sources(upstream: Upstream, mirror: str | None) -> list[tuple[str, str]]:
+    if mirror:
+        return [("git", mirror)]
+    found: list[tuple[str, str]] = []
+    if upstream.sdists:
+        found.append(("sdist", ", ".join(s.requirement for s in upstream.sdists)))
+    if upstream.stdlib:
+        found.append(("stdlib", f"Python {upstream.stdlib.python}"))
+    if upstream.git:
+        found.append(("git", upstream.git))
+    return found
+
+
+def _materialise(upstream: Upstream, kind: str, where: str, tmp: Path, max_bytes: int, progress: Progress) -> str:
+    if kind == "git":
+        progress(f"{upstream.name}: cloning {where}")
+        return _materialise_git(upstream, where, tmp)
+    tmp.mkdir(parents=True)
+    if kind == "stdlib":
+        assert upstream.stdlib is not None
+        progress(f"{upstream.name}: copying the stdlib of Python {upstream.stdlib.python}")
+        return _materialise_stdlib(upstream.stdlib, tmp)
+    with tempfile.TemporaryDirectory(prefix="pypatterns-dl-") as work:
+        for sdist in upstream.sdists:
+            progress(f"{upstream.name}: downloading sdist {sdist.requirement}")
+            archive = _download_sdist(sdist, Path(work) / sdist.name)
+            progress(f"{upstream.name}: extracting {archive.name} (sha256 ok)")
+            safe_extract(archive, tmp / sdist.mount if sdist.mount else tmp, max_bytes=max_bytes)
+    return "sdist " + ", ".join(s.requirement for s in upstream.sdists)
+
+
+def sync_upstreams(
+    manifest: Manifest,
+    root: str | Path,
+    *,
+    only: Iterable[str] = (),
+    mirrors: dict[str, str] | None = None,
+    max_extract_bytes: int = DEFAULT_MAX_EXTRACT_BYTES,
+    progress: Progress = lambda message: None,
+) -> list[SyncOutcome]:
+    """Materialise upstreams into ``root``; raises ``SyncError`` naming the upstream, source and cause."""
+    mirrors = mirrors or {}
+    wanted = list(only) or sorted(manifest.upstreams)
+    for name in list(wanted) + sorted(mirrors):
+        if name not in manifest.upstreams:
+            raise SyncError(f"unknown upstream {name!r} (known: {', '.join(sorted(manifest.upstreams))})", subtype="unknown_upstream")
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for index, name in enumerate(wanted, 1):
+        upstream = manifest.upstreams[name]
+        folder = root / upstream.folder_name
+        marker = _read_marker(folder)
+        if marker is not None and marker.get("commit") == upstream.commit:
+            progress(f"[{index}/{len(wanted)}] {name}: present at {upstream.commit[:12]}, nothing to do")
+            outcomes.append(SyncOutcome(name, str(folder), "present", str(marker.get("source", ""))))
+            continue
+        sources = _sources(upstream, mirrors.get(name))
+        if not sources:
+            raise SyncError(f"{name}: the manifest names no source (sdist, stdlib or git) to materialise it from", subtype="sync_failed")
+        failures = []
+        for kind, where in sources:
+            tmp = root / f".tmp-{upstream.folder_name}-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            try:
+                progress(f"[{index}/{len(wanted)}] {name}: materialising from {kind} ({where})")
+                described = _materialise(upstream, kind, where, tmp, max_extract_bytes, lambda m: progress(f"  {m}"))
+                record = {
+                    "upstream": name,
+                    "tag": upstream.tag,
+                    "commit": upstream.commit,
+                    "kind": "git" if kind == "git" else "tree",
+                    "source": described,
+                }
+                (tmp / MARKER).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
+                if folder.exists():
+                    shutil.rmtree(folder)
+                os.replace(tmp, folder)
+            except SyncError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                failures.append((kind, where, exc))
+                continue
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                failures.append((kind, where, SyncError(str(exc), subtype="sync_failed")))
+                continue
+            outcomes.append(SyncOutcome(name, str(folder), "materialised", described))
+            break
+        else:
+            why = "; ".join(f"{kind} ({where}): {exc.message}" for kind, where, exc in failures)
+            raise SyncError(f"{name}: could not materialise: {why}", subtype=failures[-1][2].subtype)
+    return outcomes

@@ -1,0 +1,197 @@
+"""Verifying citations against pinned checkouts. Free of Sphinx imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from ._checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitCheckout, locate_checkout
+from ._errors import CheckoutError, PypatternsError
+from ._manifest import Manifest
+from ._symbols import SymbolTable, symbol_table
+from ._targets import CitationTarget
+
+__all__ = ["Verdict", "Verifier"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of verifying one citation.
+
+    ``subtype`` is empty when ``ok``; ``lines`` holds the cited lines when
+    the file could be read and the range is valid.
+    """
+
+    ok: bool
+    subtype: str = ""
+    message: str = ""
+    lines: tuple[str, ...] = ()
+    symbol_span: tuple[int, int] | None = None
+
+
+@dataclass
+class _Blob:
+    lines: list[str]
+    symbols: SymbolTable | None = None
+    symbols_error: CheckoutError | None = None
+    parsed: bool = False
+
+
+@dataclass
+class Verifier:
+    """Verifies citations; owns one checkout (and git process) per upstream.
+
+    Use as a context manager, or call :meth:`close`: it ends the
+    ``git cat-file`` processes. Blobs are cached by content key, so every
+    file is read and parsed at most once.
+    """
+
+    manifest: Manifest
+    checkouts: CheckoutSpec
+    max_bytes: int = DEFAULT_MAX_BYTES
+    _open: dict[str, FolderCheckout | GitCheckout | CheckoutError] = field(default_factory=dict)
+    _files: dict[tuple[str, str], _Blob | CheckoutError] = field(default_factory=dict)
+    _blobs: dict[str, _Blob] = field(default_factory=dict)
+    _verdicts: dict[tuple[CitationTarget, str, bool], Verdict] = field(default_factory=dict)
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for checkout in self._open.values():
+            if not isinstance(checkout, CheckoutError):
+                checkout.close()
+        self._open.clear()
+
+    def checkout_for(self, name: str) -> FolderCheckout | GitCheckout:
+        """The checkout of upstream ``name``; raises ``CheckoutError``."""
+        found = self._open.get(name)
+        if found is None:
+            upstream = self.manifest.upstreams.get(name)
+            try:
+                if upstream is None:
+                    raise CheckoutError(f"upstream {name!r} is not in the manifest", subtype="unknown_upstream")
+                found = locate_checkout(upstream, self.checkouts, max_bytes=self.max_bytes)
+            except CheckoutError as exc:
+                found = exc
+            self._open[name] = found
+        if isinstance(found, CheckoutError):
+            raise found
+        return found
+
+    def _blob(self, target: CitationTarget) -> _Blob:
+        key = (target.upstream, target.path)
+        cached = self._files.get(key)
+        if cached is None:
+            try:
+                content_key, data = self.checkout_for(target.upstream).read(target.path)
+                blob = self._blobs.get(content_key)
+                if blob is None:
+                    blob = _Blob(_decode(target.path, data))
+                    self._blobs[content_key] = blob
+                cached = blob
+            except CheckoutError as exc:
+                if exc.subtype == "missing_file":
+                    exc = self._explain_missing(target, exc)
+                cached = exc
+            self._files[key] = cached
+        if isinstance(cached, CheckoutError):
+            raise cached
+        return cached
+
+    def _explain_missing(self, target: CitationTarget, exc: CheckoutError) -> CheckoutError:
+        upstream = self.manifest.upstreams.get(target.upstream)
+        if upstream is not None and upstream.sdists and not upstream.git:
+            mounts = ", ".join(repr(s.mount or "/") for s in upstream.sdists)
+            return CheckoutError(
+                f"{exc.message}; the materialised tree holds only the sdists ({mounts}), "
+                "so a path of the repository that no sdist ships cannot be verified",
+                subtype="missing_file",
+            )
+        return exc
+
+    def _symbols(self, target: CitationTarget, blob: _Blob) -> SymbolTable:
+        if not blob.parsed:
+            blob.parsed = True
+            upstream = self.manifest.upstreams.get(target.upstream)
+            hint = upstream.stdlib.python if upstream is not None and upstream.stdlib else ""
+            try:
+                blob.symbols = symbol_table("\n".join(blob.lines), filename=target.path, python_hint=hint)
+            except CheckoutError as exc:
+                blob.symbols_error = exc
+        if blob.symbols_error is not None:
+            raise blob.symbols_error
+        assert blob.symbols is not None
+        return blob.symbols
+
+    def verify(self, target: CitationTarget, symbol: str = "", *, require_anchor: bool = False) -> Verdict:
+        """Verify one citation; never raises for bad input, returns a failed verdict."""
+        key = (target, symbol, require_anchor)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            try:
+                verdict = self._verify(target, symbol, require_anchor)
+            except PypatternsError as exc:
+                verdict = Verdict(False, exc.subtype, exc.message)
+            self._verdicts[key] = verdict
+        return verdict
+
+    def _verify(self, target: CitationTarget, symbol: str, require_anchor: bool) -> Verdict:
+        blob = self._blob(target)
+        count = len(blob.lines)
+        if target.end > count:
+            bad = target.start if target.start > count else target.end
+            return Verdict(
+                False,
+                "line_out_of_range",
+                f"line {bad} is past the end of {target.upstream}:{target.path} ({count} lines)",
+            )
+        lines = tuple(blob.lines[target.start - 1 : target.end])
+        is_python = target.path.endswith((".py", ".pyi"))
+        if not symbol:
+            if require_anchor and is_python:
+                return Verdict(
+                    False,
+                    "missing_anchor",
+                    f"citation of {target} needs a symbol anchor (pypatterns_require_anchor): "
+                    "write {cite}`Name <target>` with the enclosing class, function or assignment",
+                    lines,
+                )
+            return Verdict(True, lines=lines)
+        if not is_python:
+            if any(symbol in line for line in lines):
+                return Verdict(True, lines=lines)
+            return Verdict(False, "anchor_mismatch", f"{symbol!r} does not occur in the cited lines of {target}", lines)
+        spans = self._symbols(target, blob).get(symbol)
+        if not spans:
+            return Verdict(False, "unknown_symbol", f"no symbol {symbol!r} is defined in {target.upstream}:{target.path}", lines)
+        for span in spans:
+            if span[0] <= target.start and target.end <= span[1]:
+                return Verdict(True, lines=lines, symbol_span=span)
+        where = "; ".join(f"lines {a}\u2013{b}" if a != b else f"line {a}" for a, b in spans)
+        return Verdict(
+            False,
+            "anchor_mismatch",
+            f"`{symbol}` is defined at {where}, but the citation covers {target.lines_label}",
+            lines,
+        )
+
+
+def _decode(path: str, data: bytes) -> list[str]:
+    if b"\0" in data:
+        raise CheckoutError(f"{path} is a binary file", subtype="binary_file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CheckoutError(f"{path} is not valid UTF-8 (byte {exc.start})", subtype="not_utf8") from None
+    # Split on "\n" only, as git and GitHub count lines: str.splitlines()
+    # would also break at form feeds, which the stdlib uses.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
@@ -48,10 +51,21 @@ def _check_config(app: Sphinx, config: Config) -> None:
                 for k, v in value.items()
             )
         if not ok:
-            warn(f"{name} = {value!r} is invalid; using the default {default!r}", "config", "conf.py")
+            warn(f"{name} = {value!r} is invalid; using the default {default!r}", "config", _conf_location(app, name))
             setattr(config, name, default)
 
 
 def required_sections(config: Config, kind: str) -> list[str]:
     sections: dict[str, list[str]] = config.pypatterns_required_sections
     return list(sections.get(kind, DEFAULT_SECTIONS[kind]))
+
+
+def _conf_location(app: Sphinx, name: str) -> str:
+    """``.../conf.py:LINE`` of the assignment to ``name`` (line 0 if not found)."""
+    path = Path(app.confdir, "conf.py")
+    try:
+        lines = path.read_text("utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    line = next((i + 1 for i, text in enumerate(lines) if re.match(rf"^\s*{name}\s*[:=]", text)), 0)
+    return f"{path}:{line}"

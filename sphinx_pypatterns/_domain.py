@@ -50,9 +50,9 @@ class PypatternsDomain(Domain):
         "source-note": ObjType("source note", "source-note", "any"),
     }
     roles = {  # noqa: RUF012
-        "pattern": PPXRefRole(),
-        "smell": PPXRefRole(),
-        "source-note": PPXRefRole(),
+        "pattern": PPXRefRole(warn_dangling=True, innernodeclass=nodes.inline),
+        "smell": PPXRefRole(warn_dangling=True, innernodeclass=nodes.inline),
+        "source-note": PPXRefRole(warn_dangling=True, innernodeclass=nodes.inline),
         "candidate": CandidateRole(),
         "cite": CiteRole(),
     }

@@ -37,13 +37,14 @@ class ManifestError(PypatternsError):
     ``key`` names the offending key (``httpx.commit``), ``path`` the file.
     """
 
-    def __init__(self, message: str, *, subtype: str = "manifest", key: str = "", path: str = "") -> None:
+    def __init__(self, message: str, *, subtype: str = "manifest", key: str = "", path: str = "", line: int = 0) -> None:
         super().__init__(message, subtype=subtype)
         self.key = key
         self.path = path
+        self.line = line
 
     def __str__(self) -> str:
-        where = self.path
+        where = f"{self.path}:{self.line}" if self.path and self.line else self.path
         if self.key:
             where = f"{where} [{self.key}]" if where else f"[{self.key}]"
         return f"{where}: {self.message}" if where else self.message

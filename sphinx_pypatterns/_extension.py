@@ -42,8 +42,8 @@ def _load_manifest(app: Sphinx) -> None:
         try:
             manifest = load_manifest(path)
         except ManifestError as exc:
-            where = exc.key or "manifest"
-            warn(f"[{where}] {exc.message}", exc.subtype, str(path))
+            key = f"[{exc.key}] " if exc.key else ""
+            warn(f"{key}{exc.message}", exc.subtype, f"{path}:{exc.line}")
             manifest = Manifest(path=str(path))
     _domain(app.env).data["manifest"] = manifest
 

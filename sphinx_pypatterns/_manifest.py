@@ -10,7 +10,7 @@ from pathlib import Path
 from ._errors import ManifestError, TargetError
 from ._targets import validate_relpath
 
-__all__ = ["Manifest", "SdistSource", "StdlibSource", "Upstream", "load_manifest", "parse_manifest"]
+__all__ = ["Manifest", "SdistSource", "StdlibSource", "Upstream", "key_line", "load_manifest", "parse_manifest"]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -191,9 +191,37 @@ def parse_manifest(text: str, *, path: str = "") -> Manifest:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _fail(f"malformed TOML: {exc}", "", path, subtype="manifest_toml") from None
-    upstreams = {name: _upstream(name, table, path) for name, table in data.items()}
+        found = re.search(r"at line (\d+)", str(exc))
+        error = _fail(f"malformed TOML: {exc}", "", path, subtype="manifest_toml")
+        error.line = int(found.group(1)) if found else 0
+        raise error from None
+    try:
+        upstreams = {name: _upstream(name, table, path) for name, table in data.items()}
+    except ManifestError as exc:
+        exc.line = key_line(text, exc.key)
+        raise
     return Manifest(upstreams=upstreams, path=path)
+
+
+def key_line(text: str, key: str) -> int:
+    """Best-effort 1-based line of a dotted ``key`` (``httpx.sdist[0].sha256``) in TOML text."""
+    parts = [p for p in re.split(r"\.|\[\d+\]", key) if p]
+    if not parts:
+        return 0
+    lines = text.split("\n")
+    table_re = re.compile(r"^\s*\[\s*\"?" + re.escape(parts[0]) + r"\"?\s*\]")
+    start = next((i for i, line in enumerate(lines) if table_re.match(line)), None)
+    if start is None:
+        return 0
+    if len(parts) == 1:
+        return start + 1
+    key_re = re.compile(r"(^|[\s{,])" + re.escape(parts[-1]) + r"\s*=")
+    for i in range(start + 1, len(lines)):
+        if re.match(r"^\s*\[[^\]]", lines[i]) and not lines[i].lstrip().startswith("[["):
+            break
+        if key_re.search(lines[i]):
+            return i + 1
+    return start + 1
 
 
 def load_manifest(path: str | Path) -> Manifest:

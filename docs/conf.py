@@ -1,0 +1,25 @@
+"""Sphinx configuration of the sphinx-pypatterns handbook.
+
+The source folder is the repository root: build with
+``sphinx-build -c docs . _build/html``.
+"""
+
+project = "Python library design patterns"
+author = "The sphinx-pypatterns authors"
+copyright = "2026, the sphinx-pypatterns authors"
+
+extensions = ["sphinx_pypatterns"]
+root_doc = "docs/index"
+html_theme = "furo"
+html_title = "Python library design patterns"
+
+exclude_patterns = [
+    "_build", ".pypatterns", ".ci", "tests", "benchmarks", "build", "dist",
+    "README.md", "**/.pytest_cache", "**/.mypy_cache", "**/.ruff_cache", ".venv", "venv",
+    "*.egg-info", ".hypothesis",
+]
+
+myst_heading_anchors = 3
+
+pypatterns_manifest = "upstreams.toml"
+pypatterns_require_anchor = True

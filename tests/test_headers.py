@@ -1,0 +1,170 @@
+"""Header directives, required sections, ids and cross-references: real Sphinx builds."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import default_body, page
+
+PATTERN = page("pattern", "exception-root", title="Exception root")
+SMELL = page("smell", "bare-raise", title="Bare raise")
+NOTE = page("source-note", "httpx")
+CONF = 'pypatterns_upstreams = ["httpx"]\n'
+
+
+def only(built, subtype):
+    found = [w for w in built.located() if w[2] == f"pypatterns.{subtype}"]
+    assert found, built.warnings
+    return found
+
+
+def test_clean_project_has_no_warnings(project):
+    built = project({"patterns/exception-root.md": PATTERN, "smells/bare.md": SMELL, "sources/httpx.md": NOTE}, CONF)
+    assert built.warnings == ""
+    html = built.html("patterns/exception-root")
+    assert 'id="exception-root"' in html
+    assert "Derive every exception from one root class." in html
+    # back-links: nominated by nobody yet, inverted by the smell
+    assert "Inverted by" in html and "smells/bare.html" in html
+
+
+def test_objects_inventory_lists_every_header(project):
+    from sphinx.util.inventory import InventoryFile
+
+    built = project({"patterns/exception-root.md": PATTERN, "smells/bare.md": SMELL, "sources/httpx.md": NOTE}, CONF)
+    inv_path = built.app.outdir / "objects.inv"
+    with open(inv_path, "rb") as f:
+        inv = InventoryFile.load(f, "", lambda uri, base: base + "/" + uri if base else uri)
+    data = inv.data if hasattr(inv, "data") else inv
+    keys = {(t, name) for t, entries in dict(data).items() for name in entries}
+    assert ("pp:pattern", "exception-root") in keys
+    assert ("pp:smell", "bare-raise") in keys
+    assert ("pp:source-note", "httpx") in keys
+
+
+def line_of(text: str, marker: str) -> int:
+    """1-based line of the first line containing ``marker``."""
+    return next(i for i, line in enumerate(text.split("\n"), 1) if marker in line)
+
+
+PATTERN_BODY = default_body("pattern")
+NOTE_BODY = default_body("source-note")
+EMPTY_WHY = PATTERN_BODY.replace("## Why\n\nText for why.\n", "## Why\n\n")
+TWO_HEADERS = page("pattern", "x") + "\n:::{smell}\n:id: other\n:inverts: x\n:summary: S.\n:::\n"
+IN_NOTE = "# T\n\n::::{note}\n:::{source-note}\n:upstream: httpx\n:::\n::::\n\n## Why this repo\n\nx\n"
+IN_LIST = "# T\n\n- item\n\n  :::{source-note}\n  :upstream: httpx\n  :::\n"
+
+# (case id, page text, subtype, marker whose line the warning must name)
+BAD_PAGES = [
+    ("missing-option", page("pattern", "x", options=":id: exception-root\n:area: exceptions"), "missing_option", "{pattern}"),
+    ("empty-option", page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule:"), "empty_option",
+     "{pattern}"),
+    ("unknown-option", page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule: R.\n:rulee: typo"),
+     "unknown_option", "{pattern}"),
+    ("unknown-area", page("pattern", "x", options=":id: exception-root\n:area: exeptions\n:rule: R."), "unknown_area",
+     "{pattern}"),
+    ("rule-too-long", page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule: " + "word " * 31),
+     "rule_too_long", "{pattern}"),
+    ("bad-id", page("pattern", "x", options=":id: Exception_Root\n:area: exceptions\n:rule: R."), "bad_id", "{pattern}"),
+    ("ids-differ-in-case", page("smell", "x", options=":id: Bare-Raise\n:inverts: x\n:summary: S."), "bad_id", "{smell}"),
+    ("missing-section", page("pattern", "x", body=PATTERN_BODY.replace("## Why\n", "## Whyy\n")), "missing_section",
+     "{pattern}"),
+    ("empty-section", page("pattern", "x", body=EMPTY_WHY), "empty_section", "## Why"),
+    ("two-headers", TWO_HEADERS, "duplicate_header", "{smell}"),
+    # MyST reports a directive nested in an admonition one line below its fence, for its own warnings too.
+    ("in-admonition", IN_NOTE, "misplaced_header", ":upstream:"),
+    ("in-list", IN_LIST, "misplaced_header", "{source-note}"),
+    ("unknown-upstream", page("source-note", "requests"), "unknown_upstream", "{source-note}"),
+    ("unknown-xref", page("pattern", "x", body=PATTERN_BODY + "\nSee {pattern}`no-such-id`.\n"), "unknown_ref",
+     "no-such-id"),
+    ("xref-to-wrong-kind", page("pattern", "x", body=PATTERN_BODY + "\nSee {smell}`x`.\n"), "unknown_ref", "{smell}`x`"),
+    ("empty-xref-target", page("pattern", "x", body=PATTERN_BODY + "\nSee {smell}` `.\n"), "empty_target", "{smell}"),
+    ("bad-candidate-id", page("source-note", "httpx", body=NOTE_BODY + "\n- {candidate}`Bad Id`\n"), "bad_id",
+     "{candidate}"),
+]
+
+
+@pytest.mark.parametrize(("text", "subtype", "marker"), [c[1:] for c in BAD_PAGES], ids=[c[0] for c in BAD_PAGES])
+def test_bad_page_gives_located_warning(project, text, subtype, marker):
+    built = project({"patterns/bad.md": text}, CONF)
+    found = only(built, subtype)
+    line = line_of(text, marker)
+    assert {(w[0], w[1]) for w in found} == {("patterns/bad.md", line)}, built.warnings
+    assert len(found) == 1 or subtype == "missing_section"
+
+
+def test_duplicate_id_names_both_locations(project):
+    built = project({"patterns/a.md": PATTERN, "patterns/b.md": PATTERN}, CONF)
+    (warning,) = only(built, "duplicate_id")
+    assert warning[:2] == ("patterns/b.md", 3)
+    assert "patterns/a.md:3" in warning[3] and "patterns/b.md:3" in warning[3]
+
+
+def test_pattern_and_smell_ids_share_one_namespace(project):
+    smell = page("smell", "exception-root")
+    built = project({"patterns/a.md": PATTERN, "smells/s.md": smell}, CONF)
+    (warning,) = only(built, "duplicate_id")
+    assert warning[:2] == ("smells/s.md", 3)
+
+
+def test_inverts_must_name_a_pattern(project):
+    smell = page("smell", "bare", options=":id: bare\n:inverts: exception-root nope\n:summary: S.")
+    built = project({"patterns/a.md": PATTERN, "smells/s.md": smell}, CONF)
+    (warning,) = only(built, "unknown_pattern")
+    assert warning[:2] == ("smells/s.md", 3) and "'nope'" in warning[3]
+
+
+def test_warnings_can_be_suppressed_by_subtype(project):
+    text = page("pattern", "x", options=":id: exception-root\n:area: exeptions\n:rule: R.")
+    built = project({"patterns/bad.md": text}, CONF + 'suppress_warnings = ["pypatterns.unknown_area"]\n')
+    assert built.warnings == ""
+
+
+def test_required_sections_are_configurable(project):
+    conf = CONF + 'pypatterns_required_sections = {"smell": ["Symptoms", "Fix"]}\n'
+    smell = page("smell", "bare", body="## symptoms\n\nx\n\n## FIX\n\ny\n")
+    built = project({"patterns/a.md": PATTERN, "smells/s.md": smell}, conf)
+    assert built.warnings == ""
+
+
+def test_mistyped_conf_value_warns_and_falls_back(project):
+    built = project({"patterns/a.md": PATTERN}, CONF + "pypatterns_rule_max_words = 'thirty'\n")
+    assert "pypatterns.config" in built.subtypes()
+
+
+def test_candidate_links_once_the_pattern_exists_and_never_warns(project):
+    note = page("source-note", "httpx", body=default_body("source-note") + "\n- {candidate}`exception-root`\n- {candidate}`later`\n")
+    built = project({"patterns/a.md": PATTERN, "sources/httpx.md": note}, CONF)
+    assert built.warnings == ""
+    html = built.html("sources/httpx")
+    assert 'href="../patterns/a.html#exception-root"' in html
+    assert "later" in html
+    pattern_html = built.html("patterns/a")
+    assert "Nominated by" in pattern_html and "../sources/httpx.html" in pattern_html
+
+
+def test_xref_shows_title_or_explicit_text(project):
+    body = default_body("pattern") + "\nSee {smell}`bare-raise` and {smell}`that one <bare-raise>`.\n"
+    pattern = page("pattern", "exception-root", title="Exception root", body=body)
+    built = project({"patterns/a.md": pattern, "smells/bare.md": SMELL}, CONF)
+    assert built.warnings == ""
+    html = built.html("patterns/a")
+    assert ">Bare raise<" in html and ">that one<" in html
+    assert 'href="../smells/bare.html#bare-raise"' in html
+
+
+def test_checklist_groups_rules_by_area(project):
+    other = page("pattern", "keyword-only", options=":id: keyword-only\n:area: public-surface\n:rule: Make options keyword-only.")
+    built = project({"patterns/a.md": PATTERN, "patterns/k.md": other,
+                     "checklist.md": "# Checklist\n\n:::{pattern-checklist}\n:::\n"}, CONF, buildername="text")
+    text = built.text("checklist")
+    assert text.index("public-surface") < text.index("keyword-only: Make options keyword-only.")
+    assert text.index("exceptions") < text.index("exception-root: Derive every exception from one root class.")
+    assert text.index("keyword-only:") < text.index("exceptions")
+
+
+def test_latex_and_text_writers_accept_every_node(project):
+    files = {"patterns/a.md": PATTERN, "smells/bare.md": SMELL, "sources/httpx.md": NOTE,
+             "checklist.md": "# Checklist\n\n:::{pattern-checklist}\n:::\n"}
+    for builder in ("latex", "text"):
+        built = project(files, CONF, buildername=builder)
+        assert built.warnings == "", built.warnings

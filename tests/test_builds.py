@@ -1,0 +1,117 @@
+"""Parallel and incremental builds give the same output as serial and clean ones."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from conftest import build, default_body, page, write_project
+
+CONF = 'pypatterns_upstreams = ["httpx"]\n'
+
+PID_CONF = """
+import os
+
+def _record_pid(app, doctree):
+    with open(os.path.join(app.srcdir, "pids.txt"), "a") as f:
+        f.write(f"{os.getpid()}\\n")
+
+def setup(app):
+    app.connect("doctree-read", _record_pid)
+"""
+
+
+def corpus(n_patterns: int = 24, n_smells: int = 16) -> dict[str, str]:
+    files: dict[str, str] = {}
+    areas = ["public-surface", "exceptions", "sync-async", "typing", "data-model", "testing"]
+    for i in range(n_patterns):
+        files[f"patterns/p{i:02d}.md"] = page(
+            "pattern", f"p{i:02d}", title=f"Pattern {i}",
+            options=f":id: p{i:02d}\n:area: {areas[i % 6]}\n:rule: Rule number {i}.",
+            body=default_body("pattern") + f"\nSee {{pattern}}`p{(i + 1) % n_patterns:02d}`.\n",
+        )
+    for i in range(n_smells):
+        files[f"smells/s{i:02d}.md"] = page(
+            "smell", f"s{i:02d}", options=f":id: s{i:02d}\n:inverts: p{i:02d} p{(i + 3) % n_patterns:02d}\n:summary: S{i}."
+        )
+    files["sources/httpx.md"] = page(
+        "source-note", "httpx",
+        body=default_body("source-note") + "".join(f"\n- {{candidate}}`p{i:02d}`" for i in range(0, n_patterns, 2)) + "\n",
+    )
+    files["checklist.md"] = "# Checklist\n\n:::{pattern-checklist}\n:::\n"
+    return files
+
+
+def html_tree(outdir: Path) -> dict[str, bytes]:
+    skip = {"searchindex.js", ".buildinfo"}
+    return {
+        str(p.relative_to(outdir)): p.read_bytes()
+        for p in sorted(outdir.rglob("*.html"))
+        if p.name not in skip
+    }
+
+
+def test_parallel_build_forks_and_matches_serial(tmp_path):
+    files = corpus()
+    assert len(files) + 1 >= 40
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    write_project(serial, files, CONF + PID_CONF)
+    write_project(parallel, files, CONF + PID_CONF)
+    one = build(serial, parallel=1)
+    two = build(parallel, parallel=2)
+    assert one.warnings == two.warnings == ""
+    main_pid = str(os.getpid())
+    pids = set((parallel / "pids.txt").read_text().split())
+    assert main_pid not in pids and len(pids) >= 2, f"reading did not fork: {pids}"
+    assert set((serial / "pids.txt").read_text().split()) == {main_pid}
+    a, b = html_tree(one.app.outdir), html_tree(two.app.outdir)
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+
+
+def test_parallel_duplicate_ids_are_found_across_workers(tmp_path):
+    files = corpus()
+    files["patterns/zz-dup.md"] = files["patterns/p00.md"]
+    write_project(tmp_path / "p", files, CONF)
+    built = build(tmp_path / "p", parallel=2)
+    dups = [w for w in built.located() if w[2] == "pypatterns.duplicate_id"]
+    assert len(dups) == 1, built.warnings
+    assert {dups[0][0]} <= {"patterns/zz-dup.md", "patterns/p00.md"}
+    assert "patterns/p00.md:3" in dups[0][3] and "patterns/zz-dup.md:3" in dups[0][3]
+
+
+def test_incremental_inverts_change_matches_clean_build(tmp_path):
+    files = corpus()
+    inc = tmp_path / "inc"
+    write_project(inc, files, CONF)
+    build(inc)
+    # the smell now inverts p10 instead of p00
+    smell = inc / "smells/s00.md"
+    smell.write_text(smell.read_text().replace(":inverts: p00 p03", ":inverts: p10 p03"))
+    second = build(inc)
+    assert second.warnings == ""
+    clean = tmp_path / "clean"
+    shutil.copytree(inc, clean, ignore=shutil.ignore_patterns("_build"))
+    fresh = build(clean, freshenv=True)
+    for doc in ("patterns/p00", "patterns/p10", "patterns/p03", "smells/s00", "checklist"):
+        assert second.html(doc) == fresh.html(doc), doc
+    assert "smells/s00.html" not in second.html("patterns/p00")
+    assert "../smells/s00.html" in second.html("patterns/p10")
+
+
+def test_incremental_new_nomination_rewrites_pattern_page(tmp_path):
+    files = corpus()
+    inc = tmp_path / "inc"
+    write_project(inc, files, CONF)
+    first = build(inc)
+    assert "sources/httpx.html" not in first.html("patterns/p01")
+    note = inc / "sources/httpx.md"
+    note.write_text(note.read_text() + "\n- {candidate}`p01`\n")
+    second = build(inc)
+    assert "../sources/httpx.html" in second.html("patterns/p01")
+    # the checklist shows a renamed rule after an incremental build too
+    pat = inc / "patterns/p02.md"
+    pat.write_text(pat.read_text().replace("Rule number 2.", "Rule number two."))
+    third = build(inc)
+    assert "Rule number two." in third.html("checklist")

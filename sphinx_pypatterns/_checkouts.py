@@ -166,7 +166,10 @@ class GitCheckout:
         validate_relpath(path)
         self._check_commit()
         words, data = self._request(f"{self.commit}:{path}")
-        kind = words[0] if len(words) == 2 else words[1]
+        if len(words) == 3:
+            kind = words[1]
+        else:
+            kind = words[1] if words[1] in ("missing", "ambiguous") else words[0]
         if kind in ("missing", "ambiguous", "dangling", "notdir"):
             raise CheckoutError(f"{path} does not exist at commit {self.commit[:12]}", subtype="missing_file")
         if kind == "symlink":

@@ -125,7 +125,7 @@ def git(repo: Path, *args: str) -> str:
 
 def make_repo(path: Path, commits: list[dict[str, str | bytes | None]]) -> list[str]:
     """A git repository with one commit per dict of files (None deletes); returns the shas."""
-    path.mkdir(parents=True)
+    path.mkdir(parents=True, exist_ok=True)
     git(path, "init", "-q", "-b", "main")
     shas = []
     for files in commits:

@@ -1,0 +1,192 @@
+"""`pypatterns sync`: offline sdists from a local --find-links folder, git mirrors, stdlib."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from upstreams import make_sdist, make_upstream, manifest_text
+
+from sphinx_pypatterns import SyncError, Verifier, parse_manifest, parse_target, sync_upstreams
+from sphinx_pypatterns._cli import main
+from sphinx_pypatterns._sync import find_python, safe_extract
+
+COMMIT = "a" * 40
+
+
+@pytest.fixture
+def offline_index(tmp_path, monkeypatch):
+    links = tmp_path / "links"
+    links.mkdir()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    return links
+
+
+def sdist_manifest(name: str, version: str, sha: str, mount: str = "") -> str:
+    return manifest_text(name, COMMIT, f'sdist = [{{ requirement = "{name}=={version}", sha256 = "{sha}", mount = "{mount}" }}]\n')
+
+
+def test_sdist_sync_verifies_reruns_as_noop_and_reads(tmp_path, offline_index):
+    _, sha = make_sdist(offline_index, "demo", "1.0", {"demo/core.py": "def run():\n    return 1\n"})
+    manifest = parse_manifest(sdist_manifest("demo", "1.0", sha))
+    messages: list[str] = []
+    root = tmp_path / "checkouts"
+    (first,) = sync_upstreams(manifest, root, progress=messages.append)
+    assert first.action == "materialised" and any("downloading sdist demo==1.0" in m for m in messages)
+    folder = root / f"demo-{COMMIT}"
+    marker = json.loads((folder / ".pypatterns-sync.json").read_text())
+    assert marker["commit"] == COMMIT and marker["source"] == "sdist demo==1.0" and marker["kind"] == "tree"
+    (second,) = sync_upstreams(manifest, root)
+    assert second.action == "present"
+    with Verifier(manifest, (str(root), {})) as verifier:
+        assert verifier.verify(parse_target("demo:demo/core.py:2"), "run").ok
+
+
+def test_split_release_mounts_each_sdist(tmp_path, offline_index):
+    _, sha_a = make_sdist(offline_index, "parta", "1.0", {"a.py": "x = 1\n"})
+    _, sha_b = make_sdist(offline_index, "partb", "1.0", {"b.py": "y = 2\n"})
+    text = manifest_text("split", COMMIT, (
+        f'sdist = [{{ requirement = "parta==1.0", sha256 = "{sha_a}", mount = "a" }},'
+        f' {{ requirement = "partb==1.0", sha256 = "{sha_b}", mount = "b" }}]\n'))
+    sync_upstreams(parse_manifest(text), tmp_path / "c")
+    folder = tmp_path / "c" / f"split-{COMMIT}"
+    assert (folder / "a" / "a.py").read_text() == "x = 1\n" and (folder / "b" / "b.py").read_text() == "y = 2\n"
+
+
+def test_tampered_sdist_is_refused_and_leaves_no_checkout(tmp_path, offline_index):
+    make_sdist(offline_index, "demo", "1.0", {"demo/core.py": "x = 1\n"})
+    manifest = parse_manifest(sdist_manifest("demo", "1.0", "0" * 64))
+    with pytest.raises(SyncError) as err:
+        sync_upstreams(manifest, tmp_path / "c")
+    assert err.value.subtype == "sha_mismatch"
+    assert "demo" in str(err.value) and "sdist" in str(err.value) and "sha256 mismatch" in str(err.value)
+    assert list((tmp_path / "c").iterdir()) == []
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, size: int = 1, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.size = size if kind == tarfile.REGTYPE else 0
+    info.linkname = link
+    return info
+
+
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        (_member("/etc/evil"), "absolute"),
+        (_member("demo-1.0/../../evil"), "'..'"),
+        (_member("demo-1.0/dev", tarfile.CHRTYPE), "device"),
+        (_member("demo-1.0/link", tarfile.SYMTYPE, link="/etc/passwd"), "refusing"),
+        (_member("demo-1.0/up", tarfile.SYMTYPE, link="../../outside"), "refusing"),
+    ],
+    ids=["absolute", "dotdot", "device", "abs-link", "escaping-link"],
+)
+def test_unsafe_tarballs_are_refused(tmp_path, member, why):
+    path, _ = make_sdist(tmp_path / "dl", "demo", "1.0", {"demo/core.py": "x = 1\n"}, members=[member])
+    with pytest.raises(SyncError) as err:
+        safe_extract(path, tmp_path / "out")
+    assert err.value.subtype == "unsafe_archive" and why in str(err.value)
+
+
+def test_decompression_bomb_and_empty_tarball_are_refused(tmp_path):
+    path, _ = make_sdist(tmp_path / "dl", "demo", "1.0", {"demo/big.py": "x" * 10_000})
+    with pytest.raises(SyncError, match="more than 5000 bytes"):
+        safe_extract(path, tmp_path / "out", max_bytes=5000)
+    empty = tmp_path / "empty.tar.gz"
+    with tarfile.open(empty, "w:gz"):
+        pass
+    with pytest.raises(SyncError, match="empty"):
+        safe_extract(empty, tmp_path / "out2")
+
+
+def test_git_mirror_sync_reads_at_pin(tmp_path):
+    repo, pin = make_upstream(tmp_path)
+    manifest = parse_manifest(manifest_text("up", pin))
+    (outcome,) = sync_upstreams(manifest, tmp_path / "c", mirrors={"up": str(repo)})
+    assert outcome.source == f"git {repo}"
+    with Verifier(manifest, (str(tmp_path / "c"), {})) as verifier:
+        verdict = verifier.verify(parse_target("up:pkg/errors.py:6"), "HTTPError")
+        assert verdict.ok and verdict.lines == ("class HTTPError(Exception):",)
+
+
+def test_git_sync_of_absent_commit_names_upstream_source_and_cause(tmp_path):
+    repo, _ = make_upstream(tmp_path)
+    manifest = parse_manifest(manifest_text("up", "b" * 40))
+    with pytest.raises(SyncError) as err:
+        sync_upstreams(manifest, tmp_path / "c", mirrors={"up": str(repo)})
+    assert err.value.subtype == "commit_missing"
+    assert str(err.value).startswith("up: could not materialise: git (")
+    assert [p.name for p in (tmp_path / "c").iterdir()] == []
+
+
+def test_wrong_python_is_not_taken_as_the_stdlib(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "python3.13"
+    fake.write_text(f"#!/bin/sh\necho '[\"3.13.9\", \"{tmp_path}\"]'\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    with pytest.raises(SyncError) as err:
+        find_python("3.13.0")
+    assert "python3.13 is 3.13.9" in str(err.value)
+
+
+def test_stdlib_sync_of_the_running_python(tmp_path, monkeypatch):
+    version = "%d.%d.%d" % sys.version_info[:3]
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    text = manifest_text("py", COMMIT, f'stdlib = {{ python = "{version}", mount = "Lib" }}\n')
+    manifest = parse_manifest(text)
+    sync_upstreams(manifest, tmp_path / "c")
+    with Verifier(manifest, (str(tmp_path / "c"), {})) as verifier:
+        verdict = verifier.verify(parse_target("py:Lib/keyword.py:1"))
+        assert verdict.ok
+        assert verifier.verify(parse_target("py:Lib/site-packages/x.py:1")).subtype == "missing_file"
+
+
+def test_cli_sync_and_check(tmp_path, capsys):
+    repo, pin = make_upstream(tmp_path)
+    src = tmp_path / "proj"
+    src.mkdir()
+    (src / "upstreams.toml").write_text(manifest_text("up", pin))
+    (src / "conf.py").write_text('pypatterns_manifest = "upstreams.toml"\npypatterns_require_anchor = True\n')
+    (src / "a.md").write_text("# A\n\nGood {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n\nBad {cite}`up:pkg/errors.py:99`.\n")
+    assert main(["sync", str(src), "--mirror", f"up={repo}"]) == 0
+    assert main(["sync", str(src)]) == 0
+    assert "0 materialised, 1 already present" in capsys.readouterr().out
+    assert main(["check", str(src)]) == 1
+    out = capsys.readouterr().out
+    assert "a.md:5: line_out_of_range" in out and "check: 2 citations, 1 failures" in out
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "sphinx_pypatterns", "new", "smell", "bare-raise", "--srcdir", str(tmp_path)],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    page = (tmp_path / "smells" / "bare-raise.md").read_text()
+    for section in ("## Symptoms", "## Why it hurts", "## Instead", "## Evidence", ":::{smell}"):
+        assert section in page
+    again = subprocess.run([sys.executable, "-m", "sphinx_pypatterns", "new", "smell", "bare-raise", "--srcdir", str(tmp_path)],
+                           capture_output=True, text=True, check=False)
+    assert again.returncode == 1 and "not overwriting" in again.stderr
+    assert (tmp_path / "smells" / "bare-raise.md").read_text() == page
+
+
+def test_new_page_builds_once_filled_in(tmp_path):
+    from conftest import build, write_project
+
+    assert main(["new", "pattern", "exception-root", "--srcdir", str(tmp_path / "p")]) == 0
+    path = tmp_path / "p" / "patterns" / "exception-root.md"
+    path.write_text(path.read_text().replace("TODO-area", "exceptions"))
+    write_project(tmp_path / "p", {}, "")
+    (tmp_path / "p" / "index.md").write_text("# I\n\n```{toctree}\npatterns/exception-root\n```\n")
+    built = build(tmp_path / "p")
+    assert built.warnings == ""

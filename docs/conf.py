@@ -13,11 +13,9 @@ root_doc = "docs/index"
 html_theme = "furo"
 html_title = "Python library design patterns"
 
-exclude_patterns = [
-    "_build", ".pypatterns", ".ci", "tests", "benchmarks", "build", "dist",
-    "README.md", "**/.pytest_cache", "**/.mypy_cache", "**/.ruff_cache", ".venv", "venv",
-    "*.egg-info", ".hypothesis",
-]
+# The source folder is the repository root; only these folders are pages.
+include_patterns = ["docs/**", "sources/**", "patterns/**", "smells/**"]
+exclude_patterns = ["_build", ".pypatterns"]
 
 myst_heading_anchors = 3
 

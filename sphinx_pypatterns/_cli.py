@@ -37,7 +37,7 @@ class _Project:
             cwd = os.getcwd()
             try:
                 os.chdir(confdir)
-                exec(compile(conf.read_bytes(), str(conf), "exec"), values)  # noqa: S102 - Sphinx does the same
+                exec(compile(conf.read_bytes(), str(conf), "exec"), values)
             finally:
                 os.chdir(cwd)
         manifest = values.get("pypatterns_manifest") or ""
@@ -63,8 +63,10 @@ class _Project:
 
 def _project(args: argparse.Namespace) -> _Project:
     srcdir = Path(args.srcdir).resolve()
-    confdir = Path(args.confdir).resolve() if args.confdir else (
-        srcdir / "docs" if (srcdir / "docs" / "conf.py").is_file() else srcdir
+    confdir = (
+        Path(args.confdir).resolve()
+        if args.confdir
+        else (srcdir / "docs" if (srcdir / "docs" / "conf.py").is_file() else srcdir)
     )
     return _Project(srcdir, confdir)
 
@@ -171,9 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=func)
         if name == "sync":
             cmd.add_argument("--upstream", action="append", metavar="NAME", help="only this upstream (repeatable)")
-            cmd.add_argument("--mirror", action="append", metavar="NAME=DIR", help="clone NAME from a local git repository")
-            cmd.add_argument("--max-extract-mb", type=int, default=DEFAULT_MAX_EXTRACT_BYTES // (1024 * 1024),
-                             help="refuse sdists that unpack to more than this (default: %(default)s)")
+            cmd.add_argument(
+                "--mirror", action="append", metavar="NAME=DIR", help="clone NAME from a local git repository"
+            )
+            cmd.add_argument(
+                "--max-extract-mb",
+                type=int,
+                default=DEFAULT_MAX_EXTRACT_BYTES // (1024 * 1024),
+                help="refuse sdists that unpack to more than this (default: %(default)s)",
+            )
     return parser
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -15,12 +15,12 @@ from ._nodes import pp_backlinks, pp_checklist, pp_excerpt
 from ._records import HeaderRecord
 from ._targets import parse_anchor
 
-__all__ = ["CiteDirective", "ChecklistDirective", "PatternDirective", "SmellDirective", "SourceNoteDirective"]
+__all__ = ["ChecklistDirective", "CiteDirective", "PatternDirective", "SmellDirective", "SourceNoteDirective"]
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-class _AnyOption(dict[str, Callable[[str | None], str]]):
+class _AnyOption(dict[str, Callable[[str], Any]]):
     """An option spec that lets every key through, so ``run()`` can name typos.
 
     MyST and docutils drop unknown options before a directive runs; we want
@@ -34,7 +34,7 @@ class _AnyOption(dict[str, Callable[[str | None], str]]):
     def __contains__(self, key: object) -> bool:
         return True
 
-    def __getitem__(self, key: str) -> Callable[[str | None], str]:
+    def __getitem__(self, key: str) -> Callable[[str], Any]:
         return directives.unchanged
 
     def __bool__(self) -> bool:
@@ -144,8 +144,18 @@ class PatternDirective(_HeaderDirective):
             warn(f"the rule has {words} words, over pypatterns_rule_max_words = {limit}", "rule_too_long", location)
         tags = [t.strip() for t in re.split(r"[,\s]+", opts.get("tags", "")) if t.strip()]
         return HeaderRecord(
-            kind="pattern", id=pid, anchor=pid, docname=location[0], lineno=location[1], title="",
-            area=area, rule=rule, tags=tags, inverts=[], summary="", upstream="",
+            kind="pattern",
+            id=pid,
+            anchor=pid,
+            docname=location[0],
+            lineno=location[1],
+            title="",
+            area=area,
+            rule=rule,
+            tags=tags,
+            inverts=[],
+            summary="",
+            upstream="",
         )
 
     def card_fields(self, record: HeaderRecord) -> list[tuple[str, nodes.Element]]:
@@ -170,8 +180,18 @@ class SmellDirective(_HeaderDirective):
         sid = self.check_id(opts.get("id", ""), location)
         inverts = [t for t in re.split(r"[,\s]+", opts.get("inverts", "")) if t]
         return HeaderRecord(
-            kind="smell", id=sid, anchor=sid, docname=location[0], lineno=location[1], title="",
-            area="", rule="", tags=[], inverts=inverts, summary=opts.get("summary", ""), upstream="",
+            kind="smell",
+            id=sid,
+            anchor=sid,
+            docname=location[0],
+            lineno=location[1],
+            title="",
+            area="",
+            rule="",
+            tags=[],
+            inverts=inverts,
+            summary=opts.get("summary", ""),
+            upstream="",
         )
 
     def card_fields(self, record: HeaderRecord) -> list[tuple[str, nodes.Element]]:
@@ -198,8 +218,18 @@ class SourceNoteDirective(_HeaderDirective):
             warn(f"unknown upstream {upstream!r} (known: {names})", "unknown_upstream", location)
         anchor = f"source-{upstream}" if upstream else ""
         return HeaderRecord(
-            kind="source-note", id=upstream, anchor=anchor, docname=location[0], lineno=location[1], title="",
-            area="", rule="", tags=[], inverts=[], summary="", upstream=upstream,
+            kind="source-note",
+            id=upstream,
+            anchor=anchor,
+            docname=location[0],
+            lineno=location[1],
+            title="",
+            area="",
+            rule="",
+            tags=[],
+            inverts=[],
+            summary="",
+            upstream=upstream,
         )
 
     def card_fields(self, record: HeaderRecord) -> list[tuple[str, nodes.Element]]:
@@ -233,7 +263,12 @@ class CiteDirective(SphinxDirective):
         if symbol and parse_anchor(symbol) is None:
             warn(f"the :symbol: {symbol!r} is not a dotted Python name", "bad_target", (self.env.docname, self.lineno))
         ref = make_cite_node(
-            self.env, self.arguments[0], parse_anchor(symbol) or "", symbol, self.env.docname, self.lineno,
+            self.env,
+            self.arguments[0],
+            parse_anchor(symbol) or "",
+            symbol,
+            self.env.docname,
+            self.lineno,
             block=True,
         )
         excerpt = pp_excerpt("", caption=(self.options.get("caption") or "").strip())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Set
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from docutils import nodes
 from sphinx.addnodes import pending_xref
@@ -20,8 +20,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util.nodes import make_refnode
 
 from ._config import required_sections
-from ._errors import CheckoutError
 from ._directives import ChecklistDirective, CiteDirective, PatternDirective, SmellDirective, SourceNoteDirective
+from ._errors import CheckoutError
 from ._log import warn
 from ._manifest import Manifest
 from ._nodes import pp_cite
@@ -44,26 +44,26 @@ class PypatternsDomain(Domain):
 
     name = "pp"
     label = "Python patterns"
-    object_types = {  # noqa: RUF012 - Sphinx's declared shape
+    object_types = {
         "pattern": ObjType("pattern", "pattern", "any"),
         "smell": ObjType("smell", "smell", "any"),
         "source-note": ObjType("source note", "source-note", "any"),
     }
-    roles = {  # noqa: RUF012
+    roles = {
         "pattern": PPXRefRole(warn_dangling=True, innernodeclass=nodes.inline),
         "smell": PPXRefRole(warn_dangling=True, innernodeclass=nodes.inline),
         "source-note": PPXRefRole(warn_dangling=True, innernodeclass=nodes.inline),
         "candidate": CandidateRole(),
         "cite": CiteRole(),
     }
-    directives = {  # noqa: RUF012
+    directives = {
         "pattern": PatternDirective,
         "smell": SmellDirective,
         "source-note": SourceNoteDirective,
         "cite": CiteDirective,
         "pattern-checklist": ChecklistDirective,
     }
-    initial_data: dict[str, Any] = {  # noqa: RUF012
+    initial_data: ClassVar[dict[str, Any]] = {
         "headers": {},  # docname -> [HeaderRecord]
         "citations": {},  # docname -> [CitationRecord]
         "candidates": {},  # docname -> [CandidateRecord]
@@ -261,7 +261,11 @@ class PypatternsDomain(Domain):
             if changed:
                 for records in self.citations.values():
                     for rec in records:
-                        if rec["upstream"] in changed and rec["verdict"] is not None and rec["verdict"]["subtype"] not in _PARSE_SUBTYPES:
+                        if (
+                            rec["upstream"] in changed
+                            and rec["verdict"] is not None
+                            and rec["verdict"]["subtype"] not in _PARSE_SUBTYPES
+                        ):
                             rec["verdict"] = None
             self.data["pins"] = current
         require_anchor = bool(self.env.config.pypatterns_require_anchor)
@@ -271,7 +275,8 @@ class PypatternsDomain(Domain):
             for rec in pending:
                 if verifier is None or manifest is None or rec["upstream"] not in manifest.upstreams:
                     verdict = VerdictRecord(
-                        ok=False, subtype="no_manifest",
+                        ok=False,
+                        subtype="no_manifest",
                         message=f"no manifest pins upstream {rec['upstream']!r}: set pypatterns_manifest in conf.py",
                         lines=[],
                     )
@@ -279,7 +284,10 @@ class PypatternsDomain(Domain):
                     target = CitationTarget(rec["upstream"], rec["path"], rec["start"], rec["end"])
                     result = verifier.verify(target, rec["symbol"], require_anchor=require_anchor)
                     verdict = VerdictRecord(
-                        ok=result.ok, subtype=result.subtype, message=result.message, lines=list(result.lines),
+                        ok=result.ok,
+                        subtype=result.subtype,
+                        message=result.message,
+                        lines=list(result.lines),
                     )
                 rec["verdict"] = verdict
                 if verdict["ok"]:
@@ -305,7 +313,9 @@ class PypatternsDomain(Domain):
             view["backlinks"] = self.backlinks(record)
         if docname in self.data["checklists"]:
             view["checklist"] = [
-                [r["area"], r["id"], r["rule"], r["docname"], r["title"]] for r in self.all_headers() if r["kind"] == "pattern"
+                [r["area"], r["id"], r["rule"], r["docname"], r["title"]]
+                for r in self.all_headers()
+                if r["kind"] == "pattern"
             ]
         refs = self.data["xrefs"].get(docname, []) + [["candidate", c["id"]] for c in self.candidates.get(docname, [])]
         if refs:
@@ -322,7 +332,13 @@ class PypatternsDomain(Domain):
         return view
 
     def _changed_views(self, index: dict[tuple[str, str], HeaderRecord]) -> list[str]:
-        docs = set(self.headers) | set(self.data["checklists"]) | set(self.citations) | set(self.data["xrefs"]) | set(self.candidates)
+        docs = (
+            set(self.headers)
+            | set(self.data["checklists"])
+            | set(self.citations)
+            | set(self.data["xrefs"])
+            | set(self.candidates)
+        )
         stored = cast("dict[str, str]", self.data["view"])
         changed = []
         for docname in sorted(docs):
@@ -348,7 +364,9 @@ class PypatternsDomain(Domain):
         links["referenced_by"] = sorted(
             d
             for d, refs in self.data["xrefs"].items()
-            if d != record["docname"] and d not in already and any(k == record["kind"] and i == record["id"] for k, i in refs)
+            if d != record["docname"]
+            and d not in already
+            and any(k == record["kind"] and i == record["id"] for k, i in refs)
         )
         return links
 

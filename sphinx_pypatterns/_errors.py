@@ -37,7 +37,9 @@ class ManifestError(PypatternsError):
     ``key`` names the offending key (``httpx.commit``), ``path`` the file.
     """
 
-    def __init__(self, message: str, *, subtype: str = "manifest", key: str = "", path: str = "", line: int = 0) -> None:
+    def __init__(
+        self, message: str, *, subtype: str = "manifest", key: str = "", path: str = "", line: int = 0
+    ) -> None:
         super().__init__(message, subtype=subtype)
         self.key = key
         self.path = path

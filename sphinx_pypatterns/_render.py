@@ -15,18 +15,32 @@ from ._records import CitationRecord
 
 __all__ = ["PypatternsResolver"]
 
-_LANGUAGES = {".py": "python", ".pyi": "python", ".toml": "toml", ".cfg": "ini", ".ini": "ini", ".rst": "rst",
-              ".md": "markdown", ".json": "json", ".yml": "yaml", ".yaml": "yaml", ".c": "c", ".h": "c"}
+_LANGUAGES = {
+    ".py": "python",
+    ".pyi": "python",
+    ".toml": "toml",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".rst": "rst",
+    ".md": "markdown",
+    ".json": "json",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".c": "c",
+    ".h": "c",
+}
 
 
 def _xref(kind: str, target: str, docname: str, text: str | None = None) -> pending_xref:
     if kind == "doc":
-        ref = pending_xref("", refdomain="std", reftype="doc", reftarget="/" + target, refdoc=docname,
-                           refexplicit=False, refwarn=True)
+        ref = pending_xref(
+            "", refdomain="std", reftype="doc", reftarget="/" + target, refdoc=docname, refexplicit=False, refwarn=True
+        )
         ref += nodes.inline(target, target)
         return ref
-    ref = pending_xref("", refdomain="pp", reftype=kind, reftarget=target, refdoc=docname,
-                       refexplicit=text is not None, refwarn=False)
+    ref = pending_xref(
+        "", refdomain="pp", reftype=kind, reftarget=target, refdoc=docname, refexplicit=text is not None, refwarn=False
+    )
     ref += nodes.inline(text or target, text or target)
     return ref
 

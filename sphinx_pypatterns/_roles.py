@@ -25,10 +25,16 @@ def make_cite_node(
 ) -> pp_cite:
     """Parse a target and return the placeholder; parse errors warn here, at read time."""
     domain = env.get_domain("pp")
-    counter = env.temp_data.setdefault("pp_cite_counter", 0) + 1
+    counter = int(env.temp_data.get("pp_cite_counter") or 0) + 1
     env.temp_data["pp_cite_counter"] = counter
     node = pp_cite(
-        "", target=text.strip(), symbol=symbol, title=title, docname=docname, lineno=lineno, block=block,
+        "",
+        target=text.strip(),
+        symbol=symbol,
+        title=title,
+        docname=docname,
+        lineno=lineno,
+        block=block,
         node_id=f"cite-{counter}",
     )
     node.line = lineno

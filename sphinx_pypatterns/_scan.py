@@ -16,6 +16,8 @@ __all__ = ["FoundCitation", "iter_pages", "scan_page"]
 _ROLE_RE = re.compile(r"\{cite\}`([^`]*)`")
 _DIRECTIVE_RE = re.compile(r"^\s*(?:`{3,}|:{3,})\{cite\}\s*(.*?)\s*$")
 _OPTION_RE = re.compile(r"^\s*:symbol:\s*(.*?)\s*$")
+_FENCE_RE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^`\s]*)")
+_CODE_SPAN_RE = re.compile(r"(`{2,}).*?\1")
 _SKIP_DIRS = {"_build", ".pypatterns", "node_modules", "__pycache__"}
 
 
@@ -44,9 +46,21 @@ def iter_pages(srcdir: Path, exclude: list[str]) -> Iterator[Path]:
 def scan_page(path: Path, text: str) -> Iterator[FoundCitation]:
     """Every ``{cite}`` role and ``cite`` directive in a MyST page, with its line."""
     lines = text.split("\n")
+    fence = ""
     i = 0
     while i < len(lines):
         line = lines[i]
+        opened = _FENCE_RE.match(line)
+        if fence:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence) and not opened.group(2):
+                fence = ""
+            i += 1
+            continue
+        if opened and not opened.group(2).startswith("{"):
+            fence = opened.group(1)  # a code block: nothing in it is a citation
+            i += 1
+            continue
+        line = _CODE_SPAN_RE.sub("", line)
         match = _DIRECTIVE_RE.match(line)
         if match:
             symbol = ""

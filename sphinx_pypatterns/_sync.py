@@ -54,7 +54,9 @@ def _read_marker(folder: Path) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def safe_extract(archive: Path, dest: Path, *, strip_top: bool = True, max_bytes: int = DEFAULT_MAX_EXTRACT_BYTES) -> int:
+def safe_extract(
+    archive: Path, dest: Path, *, strip_top: bool = True, max_bytes: int = DEFAULT_MAX_EXTRACT_BYTES
+) -> int:
     """Extract a tar archive into ``dest`` with tarfile's ``data`` filter.
 
     Refuses absolute paths, ``..`` members, device and other special
@@ -62,6 +64,7 @@ def safe_extract(archive: Path, dest: Path, *, strip_top: bool = True, max_bytes
     members add up to more than ``max_bytes``. Returns the file count.
     Raises :class:`SyncError` (subtype ``unsafe_archive``).
     """
+
     def refuse(why: str) -> SyncError:
         return SyncError(f"refusing {archive.name}: {why}", subtype="unsafe_archive")
 
@@ -100,9 +103,9 @@ def safe_extract(archive: Path, dest: Path, *, strip_top: bool = True, max_bytes
             if strip_top:
                 if member.name.rstrip("/") + "/" == prefix:
                     return None
-                member = member.replace(name=member.name[len(prefix):], deep=False)
+                member = member.replace(name=member.name[len(prefix) :], deep=False)
                 if member.islnk() and member.linkname.startswith(prefix):
-                    member = member.replace(linkname=member.linkname[len(prefix):], deep=False)
+                    member = member.replace(linkname=member.linkname[len(prefix) :], deep=False)
             return tarfile.data_filter(member, path)
 
         dest.mkdir(parents=True, exist_ok=True)
@@ -118,15 +121,30 @@ def _download_sdist(sdist: SdistSource, workdir: Path) -> Path:
     dl.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", sdist.name,
-            "--disable-pip-version-check", "--quiet", "--dest", str(dl), "--", sdist.requirement,
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            sdist.name,
+            "--disable-pip-version-check",
+            "--quiet",
+            "--dest",
+            str(dl),
+            "--",
+            sdist.requirement,
         ],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     files = [p for p in dl.iterdir() if p.is_file()]
     if proc.returncode != 0 or not files:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise SyncError(f"pip download {sdist.requirement} failed: {' / '.join(tail) or 'no file'}", subtype="sync_failed")
+        raise SyncError(
+            f"pip download {sdist.requirement} failed: {' / '.join(tail) or 'no file'}", subtype="sync_failed"
+        )
     archive = files[0]
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     if digest != sdist.sha256:
@@ -244,7 +262,10 @@ def sync_upstreams(
     wanted = list(only) or sorted(manifest.upstreams)
     for name in list(wanted) + sorted(mirrors):
         if name not in manifest.upstreams:
-            raise SyncError(f"unknown upstream {name!r} (known: {', '.join(sorted(manifest.upstreams))})", subtype="unknown_upstream")
+            raise SyncError(
+                f"unknown upstream {name!r} (known: {', '.join(sorted(manifest.upstreams))})",
+                subtype="unknown_upstream",
+            )
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     outcomes = []
@@ -258,7 +279,10 @@ def sync_upstreams(
             continue
         sources = _sources(upstream, mirrors.get(name))
         if not sources:
-            raise SyncError(f"{name}: the manifest names no source (sdist, stdlib or git) to materialise it from", subtype="sync_failed")
+            raise SyncError(
+                f"{name}: the manifest names no source (sdist, stdlib or git) to materialise it from",
+                subtype="sync_failed",
+            )
         failures = []
         for kind, where in sources:
             tmp = root / f".tmp-{upstream.folder_name}-{os.getpid()}"

@@ -52,9 +52,13 @@ def validate_relpath(path: str) -> str:
     if len(path) > MAX_PATH_CHARS:
         raise TargetError(f"the path is longer than {MAX_PATH_CHARS} characters", subtype="bad_path")
     if path.startswith("/"):
-        raise TargetError(f"the path {shown!r} is absolute; write it relative to the repository root", subtype="bad_path")
+        raise TargetError(
+            f"the path {shown!r} is absolute; write it relative to the repository root", subtype="bad_path"
+        )
     if path.startswith("~"):
-        raise TargetError(f"the path {shown!r} starts with '~'; write it relative to the repository root", subtype="bad_path")
+        raise TargetError(
+            f"the path {shown!r} starts with '~'; write it relative to the repository root", subtype="bad_path"
+        )
     if "\\" in path:
         raise TargetError(f"the path {shown!r} contains a backslash; use '/'", subtype="bad_path")
     if _PERCENT_RE.search(path):
@@ -65,9 +69,13 @@ def validate_relpath(path: str) -> str:
         raise TargetError(f"the path {shown!r} starts with '-'", subtype="bad_path")
     for part in path.split("/"):
         if part in ("", ".", ".."):
-            raise TargetError(f"the path {shown!r} is not normalised (empty, '.' or '..' component)", subtype="bad_path")
+            raise TargetError(
+                f"the path {shown!r} is not normalised (empty, '.' or '..' component)", subtype="bad_path"
+            )
         if len(part) > MAX_COMPONENT_CHARS:
-            raise TargetError(f"a component of the path is longer than {MAX_COMPONENT_CHARS} characters", subtype="bad_path")
+            raise TargetError(
+                f"a component of the path is longer than {MAX_COMPONENT_CHARS} characters", subtype="bad_path"
+            )
     return path
 
 

@@ -169,7 +169,9 @@ class Verifier:
             return Verdict(False, "anchor_mismatch", f"{symbol!r} does not occur in the cited lines of {target}", lines)
         spans = self._symbols(target, blob).get(symbol)
         if not spans:
-            return Verdict(False, "unknown_symbol", f"no symbol {symbol!r} is defined in {target.upstream}:{target.path}", lines)
+            return Verdict(
+                False, "unknown_symbol", f"no symbol {symbol!r} is defined in {target.upstream}:{target.path}", lines
+            )
         for span in spans:
             if span[0] <= target.start and target.end <= span[1]:
                 return Verdict(True, lines=lines, symbol_span=span)

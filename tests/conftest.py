@@ -28,7 +28,9 @@ def default_body(kind: str) -> str:
     return page(kind, "x").split(":::\n\n", 1)[1]
 
 
-def page(kind: str, ident: str, *, title: str | None = None, options: str | None = None, body: str | None = None) -> str:
+def page(
+    kind: str, ident: str, *, title: str | None = None, options: str | None = None, body: str | None = None
+) -> str:
     """A complete, valid page of ``kind`` (override parts to break it)."""
     sections = {
         "pattern": ["What", "Why", "When to use", "When not to use", "Preferred shapes", "Counterexamples", "Evidence"],
@@ -87,12 +89,24 @@ def write_project(srcdir: Path, files: dict[str, str | bytes], conf: str = "") -
             path.write_text(content, "utf-8")
 
 
-def build(srcdir: Path, buildername: str = "html", *, parallel: int = 0, freshenv: bool = False,
-          confoverrides: dict[str, object] | None = None) -> Built:
+def build(
+    srcdir: Path,
+    buildername: str = "html",
+    *,
+    parallel: int = 0,
+    freshenv: bool = False,
+    confoverrides: dict[str, object] | None = None,
+) -> Built:
     warnings = StringIO()
     app = SphinxTestApp(
-        buildername, srcdir=srcdir, builddir=srcdir / "_build", status=StringIO(), warning=warnings,
-        parallel=parallel, freshenv=freshenv, confoverrides=confoverrides or {},
+        buildername,
+        srcdir=srcdir,
+        builddir=srcdir / "_build",
+        status=StringIO(),
+        warning=warnings,
+        parallel=parallel,
+        freshenv=freshenv,
+        confoverrides=confoverrides or {},
     )
     try:
         app.build()
@@ -117,10 +131,18 @@ def project(tmp_path: Path):
 
 
 def git(repo: Path, *args: str) -> str:
-    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
-               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid",
-               GIT_AUTHOR_DATE="2026-01-01T00:00:00Z", GIT_COMMITTER_DATE="2026-01-01T00:00:00Z")
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout.strip()
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.invalid",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.invalid",
+        GIT_AUTHOR_DATE="2026-01-01T00:00:00Z",
+        GIT_COMMITTER_DATE="2026-01-01T00:00:00Z",
+    )
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
+    ).stdout.strip()
 
 
 def make_repo(path: Path, commits: list[dict[str, str | bytes | None]]) -> list[str]:

@@ -27,17 +27,24 @@ def corpus(n_patterns: int = 24, n_smells: int = 16) -> dict[str, str]:
     areas = ["public-surface", "exceptions", "sync-async", "typing", "data-model", "testing"]
     for i in range(n_patterns):
         files[f"patterns/p{i:02d}.md"] = page(
-            "pattern", f"p{i:02d}", title=f"Pattern {i}",
+            "pattern",
+            f"p{i:02d}",
+            title=f"Pattern {i}",
             options=f":id: p{i:02d}\n:area: {areas[i % 6]}\n:rule: Rule number {i}.",
             body=default_body("pattern") + f"\nSee {{pattern}}`p{(i + 1) % n_patterns:02d}`.\n",
         )
     for i in range(n_smells):
         files[f"smells/s{i:02d}.md"] = page(
-            "smell", f"s{i:02d}", options=f":id: s{i:02d}\n:inverts: p{i:02d} p{(i + 3) % n_patterns:02d}\n:summary: S{i}."
+            "smell",
+            f"s{i:02d}",
+            options=f":id: s{i:02d}\n:inverts: p{i:02d} p{(i + 3) % n_patterns:02d}\n:summary: S{i}.",
         )
     files["sources/httpx.md"] = page(
-        "source-note", "httpx",
-        body=default_body("source-note") + "".join(f"\n- {{candidate}}`p{i:02d}`" for i in range(0, n_patterns, 2)) + "\n",
+        "source-note",
+        "httpx",
+        body=default_body("source-note")
+        + "".join(f"\n- {{candidate}}`p{i:02d}`" for i in range(0, n_patterns, 2))
+        + "\n",
     )
     files["checklist.md"] = "# Checklist\n\n:::{pattern-checklist}\n:::\n"
     return files
@@ -45,11 +52,7 @@ def corpus(n_patterns: int = 24, n_smells: int = 16) -> dict[str, str]:
 
 def html_tree(outdir: Path) -> dict[str, bytes]:
     skip = {"searchindex.js", ".buildinfo"}
-    return {
-        str(p.relative_to(outdir)): p.read_bytes()
-        for p in sorted(outdir.rglob("*.html"))
-        if p.name not in skip
-    }
+    return {str(p.relative_to(outdir)): p.read_bytes() for p in sorted(outdir.rglob("*.html")) if p.name not in skip}
 
 
 def test_parallel_build_forks_and_matches_serial(tmp_path):

@@ -119,13 +119,19 @@ def test_folder_checkout_refuses_symlinks_out_and_loops(tmp_path):
 
 # -- through Sphinx --------------------------------------------------------
 
+
 def cite_project(tmp_path: Path, repo: Path, pin: str, lines: list[str], conf: str = "") -> tuple[Path, str]:
-    body = default_body("pattern").replace("## Evidence\n\nText for evidence.\n", "## Evidence\n\n" + "\n\n".join(lines) + "\n")
+    body = default_body("pattern").replace(
+        "## Evidence\n\nText for evidence.\n", "## Evidence\n\n" + "\n\n".join(lines) + "\n"
+    )
     text = page("pattern", "exception-root", body=body)
     (tmp_path / "p").mkdir(exist_ok=True)
     (tmp_path / "p" / "upstreams.toml").write_text(manifest_text("up", pin))
-    write_project(tmp_path / "p", {"patterns/a.md": text},
-                  f'pypatterns_manifest = "upstreams.toml"\npypatterns_checkouts = ["up={repo}"]\n' + conf)
+    write_project(
+        tmp_path / "p",
+        {"patterns/a.md": text},
+        f'pypatterns_manifest = "upstreams.toml"\npypatterns_checkouts = ["up={repo}"]\n' + conf,
+    )
     return tmp_path / "p", text
 
 
@@ -151,8 +157,13 @@ BAD_CITES = [
 @pytest.mark.parametrize(("role", "subtype"), [c[1:] for c in BAD_CITES], ids=[c[0] for c in BAD_CITES])
 def test_bad_citation_warns_at_its_line(tmp_path, upstream, role, subtype):
     repo, pin = upstream
-    srcdir, text = cite_project(tmp_path, repo, pin, ["Good {cite}`HTTPError <up:pkg/errors.py:6-7>`.", f"Bad {role}."],
-                                "pypatterns_require_anchor = True\n")
+    srcdir, text = cite_project(
+        tmp_path,
+        repo,
+        pin,
+        ["Good {cite}`HTTPError <up:pkg/errors.py:6-7>`.", f"Bad {role}."],
+        "pypatterns_require_anchor = True\n",
+    )
     built = build(srcdir)
     line = next(i for i, l in enumerate(text.split("\n"), 1) if l.startswith("Bad "))
     found = [(w[0], w[1], w[2]) for w in built.located()]
@@ -161,7 +172,9 @@ def test_bad_citation_warns_at_its_line(tmp_path, upstream, role, subtype):
 
 def test_missing_checkout_names_upstream_and_sync(tmp_path, upstream):
     repo, pin = upstream
-    srcdir, text = cite_project(tmp_path, tmp_path / "nowhere", pin, ["A {cite}`up:README.md:1`, {cite}`up:README.md:3`."])
+    srcdir, text = cite_project(
+        tmp_path, tmp_path / "nowhere", pin, ["A {cite}`up:README.md:1`, {cite}`up:README.md:3`."]
+    )
     built = build(srcdir)
     (warning,) = built.located()
     assert warning[2] == "pypatterns.checkout_missing" and "'up'" in warning[3]

@@ -10,14 +10,14 @@ from sphinx_pypatterns import ManifestError, PypatternsError, TargetError, parse
 from sphinx_pypatterns._manifest import load_manifest
 from sphinx_pypatterns._symbols import symbol_table
 
-GOOD = '''\
+GOOD = """\
 [httpx]
 repository = "https://github.com/encode/httpx"
 tag = "0.28.1"
 commit = "26d48e0634e6ee9cdc0533996db289ce4b430177"
 license = "BSD-3-Clause"
 sdist = [{ requirement = "httpx==0.28.1", sha256 = "75e98c5f16b0f35b567856f597f06ff2270a374470a5c2392242528e3e3e42fc" }]
-'''
+"""
 
 
 def test_parse_target_forms():
@@ -30,12 +30,25 @@ def test_parse_target_forms():
 @pytest.mark.parametrize(
     ("text", "subtype"),
     [
-        ("", "empty_target"), ("httpx", "bad_target"), ("httpx:a.py", "bad_target"), (":a.py:1", "bad_target"),
-        ("httpx:../a.py:1", "bad_path"), ("httpx:/etc/passwd:1", "bad_path"), ("httpx:~/a.py:1", "bad_path"),
-        ("httpx:a\\b.py:1", "bad_path"), ("httpx:a%2e%2e/b.py:1", "bad_path"), ("httpx:a\x00b:1", "bad_path"),
-        ("httpx:" + "a/" * 600 + "b.py:1", "bad_path"), ("httpx:a//b.py:1", "bad_path"), ("httpx:./a.py:1", "bad_path"),
-        ("httpx:--upload-pack=evil:1", "bad_path"), ("httpx:a.py:0", "bad_lines"), ("httpx:a.py:-3", "bad_lines"),
-        ("httpx:a.py:9-3", "bad_lines"), ("httpx:a.py:" + "9" * 40, "bad_lines"), ("httpx:a.py:L3", "bad_lines"),
+        ("", "empty_target"),
+        ("httpx", "bad_target"),
+        ("httpx:a.py", "bad_target"),
+        (":a.py:1", "bad_target"),
+        ("httpx:../a.py:1", "bad_path"),
+        ("httpx:/etc/passwd:1", "bad_path"),
+        ("httpx:~/a.py:1", "bad_path"),
+        ("httpx:a\\b.py:1", "bad_path"),
+        ("httpx:a%2e%2e/b.py:1", "bad_path"),
+        ("httpx:a\x00b:1", "bad_path"),
+        ("httpx:" + "a/" * 600 + "b.py:1", "bad_path"),
+        ("httpx:a//b.py:1", "bad_path"),
+        ("httpx:./a.py:1", "bad_path"),
+        ("httpx:--upload-pack=evil:1", "bad_path"),
+        ("httpx:a.py:0", "bad_lines"),
+        ("httpx:a.py:-3", "bad_lines"),
+        ("httpx:a.py:9-3", "bad_lines"),
+        ("httpx:a.py:" + "9" * 40, "bad_lines"),
+        ("httpx:a.py:L3", "bad_lines"),
         ("--upload-pack=x:a.py:1", "bad_target"),
     ],
 )
@@ -136,8 +149,13 @@ def test_fuzz_manifest_raises_only_our_error(text):
 
 
 @settings(max_examples=200)
-@given(st.dictionaries(st.sampled_from(["repository", "tag", "commit", "license", "sdist", "stdlib", "git", "x"]),
-                       st.one_of(st.text(), st.integers(), st.lists(st.text()), st.booleans()), max_size=7))
+@given(
+    st.dictionaries(
+        st.sampled_from(["repository", "tag", "commit", "license", "sdist", "stdlib", "git", "x"]),
+        st.one_of(st.text(), st.integers(), st.lists(st.text()), st.booleans()),
+        max_size=7,
+    )
+)
 def test_fuzz_manifest_values_raise_only_our_error(table):
     import json
 
@@ -146,3 +164,19 @@ def test_fuzz_manifest_values_raise_only_our_error(table):
         parse_manifest("[up]\n" + "\n".join(lines) + "\n")
     except PypatternsError:
         pass
+
+
+def test_scanner_skips_code_and_finds_roles_and_directives():
+    from pathlib import Path
+
+    from sphinx_pypatterns._scan import scan_page
+
+    text = (
+        "A {cite}`X <u:a.py:1>` and ``{cite}`u:code.py:1` ``.\n"
+        "```python\n{cite}`u:in-code.py:1`\n```\n"
+        ":::{cite} u:b.py:2-3\n:symbol: Y.z\n:::\n"
+        "````markdown\n```{cite} u:nested.py:1\n```\n````\n"
+        "```{cite} u:c.py:4\n```\n"
+    )
+    found = [(c.line, c.target, c.symbol) for c in scan_page(Path("p.md"), text)]
+    assert found == [(1, "u:a.py:1", "X"), (5, "u:b.py:2-3", "Y.z"), (12, "u:c.py:4", "")]

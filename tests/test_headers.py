@@ -55,31 +55,79 @@ IN_LIST = "# T\n\n- item\n\n  :::{source-note}\n  :upstream: httpx\n  :::\n"
 
 # (case id, page text, subtype, marker whose line the warning must name)
 BAD_PAGES = [
-    ("missing-option", page("pattern", "x", options=":id: exception-root\n:area: exceptions"), "missing_option", "{pattern}"),
-    ("empty-option", page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule:"), "empty_option",
-     "{pattern}"),
-    ("unknown-option", page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule: R.\n:rulee: typo"),
-     "unknown_option", "{pattern}"),
-    ("unknown-area", page("pattern", "x", options=":id: exception-root\n:area: exeptions\n:rule: R."), "unknown_area",
-     "{pattern}"),
-    ("rule-too-long", page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule: " + "word " * 31),
-     "rule_too_long", "{pattern}"),
-    ("bad-id", page("pattern", "x", options=":id: Exception_Root\n:area: exceptions\n:rule: R."), "bad_id", "{pattern}"),
-    ("ids-differ-in-case", page("smell", "x", options=":id: Bare-Raise\n:inverts: x\n:summary: S."), "bad_id", "{smell}"),
-    ("missing-section", page("pattern", "x", body=PATTERN_BODY.replace("## Why\n", "## Whyy\n")), "missing_section",
-     "{pattern}"),
+    (
+        "missing-option",
+        page("pattern", "x", options=":id: exception-root\n:area: exceptions"),
+        "missing_option",
+        "{pattern}",
+    ),
+    (
+        "empty-option",
+        page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule:"),
+        "empty_option",
+        "{pattern}",
+    ),
+    (
+        "unknown-option",
+        page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule: R.\n:rulee: typo"),
+        "unknown_option",
+        "{pattern}",
+    ),
+    (
+        "unknown-area",
+        page("pattern", "x", options=":id: exception-root\n:area: exeptions\n:rule: R."),
+        "unknown_area",
+        "{pattern}",
+    ),
+    (
+        "rule-too-long",
+        page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule: " + "word " * 31),
+        "rule_too_long",
+        "{pattern}",
+    ),
+    (
+        "bad-id",
+        page("pattern", "x", options=":id: Exception_Root\n:area: exceptions\n:rule: R."),
+        "bad_id",
+        "{pattern}",
+    ),
+    (
+        "ids-differ-in-case",
+        page("smell", "x", options=":id: Bare-Raise\n:inverts: x\n:summary: S."),
+        "bad_id",
+        "{smell}",
+    ),
+    (
+        "missing-section",
+        page("pattern", "x", body=PATTERN_BODY.replace("## Why\n", "## Whyy\n")),
+        "missing_section",
+        "{pattern}",
+    ),
     ("empty-section", page("pattern", "x", body=EMPTY_WHY), "empty_section", "## Why"),
     ("two-headers", TWO_HEADERS, "duplicate_header", "{smell}"),
     # MyST reports a directive nested in an admonition one line below its fence, for its own warnings too.
     ("in-admonition", IN_NOTE, "misplaced_header", ":upstream:"),
     ("in-list", IN_LIST, "misplaced_header", "{source-note}"),
     ("unknown-upstream", page("source-note", "requests"), "unknown_upstream", "{source-note}"),
-    ("unknown-xref", page("pattern", "x", body=PATTERN_BODY + "\nSee {pattern}`no-such-id`.\n"), "unknown_ref",
-     "no-such-id"),
-    ("xref-to-wrong-kind", page("pattern", "x", body=PATTERN_BODY + "\nSee {smell}`x`.\n"), "unknown_ref", "{smell}`x`"),
+    (
+        "unknown-xref",
+        page("pattern", "x", body=PATTERN_BODY + "\nSee {pattern}`no-such-id`.\n"),
+        "unknown_ref",
+        "no-such-id",
+    ),
+    (
+        "xref-to-wrong-kind",
+        page("pattern", "x", body=PATTERN_BODY + "\nSee {smell}`x`.\n"),
+        "unknown_ref",
+        "{smell}`x`",
+    ),
     ("empty-xref-target", page("pattern", "x", body=PATTERN_BODY + "\nSee {smell}` `.\n"), "empty_target", "{smell}"),
-    ("bad-candidate-id", page("source-note", "httpx", body=NOTE_BODY + "\n- {candidate}`Bad Id`\n"), "bad_id",
-     "{candidate}"),
+    (
+        "bad-candidate-id",
+        page("source-note", "httpx", body=NOTE_BODY + "\n- {candidate}`Bad Id`\n"),
+        "bad_id",
+        "{candidate}",
+    ),
 ]
 
 
@@ -132,7 +180,11 @@ def test_mistyped_conf_value_warns_and_falls_back(project):
 
 
 def test_candidate_links_once_the_pattern_exists_and_never_warns(project):
-    note = page("source-note", "httpx", body=default_body("source-note") + "\n- {candidate}`exception-root`\n- {candidate}`later`\n")
+    note = page(
+        "source-note",
+        "httpx",
+        body=default_body("source-note") + "\n- {candidate}`exception-root`\n- {candidate}`later`\n",
+    )
     built = project({"patterns/a.md": PATTERN, "sources/httpx.md": note}, CONF)
     assert built.warnings == ""
     html = built.html("sources/httpx")
@@ -153,9 +205,18 @@ def test_xref_shows_title_or_explicit_text(project):
 
 
 def test_checklist_groups_rules_by_area(project):
-    other = page("pattern", "keyword-only", options=":id: keyword-only\n:area: public-surface\n:rule: Make options keyword-only.")
-    built = project({"patterns/a.md": PATTERN, "patterns/k.md": other,
-                     "checklist.md": "# Checklist\n\n:::{pattern-checklist}\n:::\n"}, CONF, buildername="text")
+    other = page(
+        "pattern", "keyword-only", options=":id: keyword-only\n:area: public-surface\n:rule: Make options keyword-only."
+    )
+    built = project(
+        {
+            "patterns/a.md": PATTERN,
+            "patterns/k.md": other,
+            "checklist.md": "# Checklist\n\n:::{pattern-checklist}\n:::\n",
+        },
+        CONF,
+        buildername="text",
+    )
     text = built.text("checklist")
     assert text.index("public-surface") < text.index("keyword-only: Make options keyword-only.")
     assert text.index("exceptions") < text.index("exception-root: Derive every exception from one root class.")
@@ -163,8 +224,12 @@ def test_checklist_groups_rules_by_area(project):
 
 
 def test_latex_and_text_writers_accept_every_node(project):
-    files = {"patterns/a.md": PATTERN, "smells/bare.md": SMELL, "sources/httpx.md": NOTE,
-             "checklist.md": "# Checklist\n\n:::{pattern-checklist}\n:::\n"}
+    files = {
+        "patterns/a.md": PATTERN,
+        "smells/bare.md": SMELL,
+        "sources/httpx.md": NOTE,
+        "checklist.md": "# Checklist\n\n:::{pattern-checklist}\n:::\n",
+    }
     for builder in ("latex", "text"):
         built = project(files, CONF, buildername=builder)
         assert built.warnings == "", built.warnings

@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import tarfile
-from pathlib import Path
 
 import pytest
 from upstreams import make_sdist, make_upstream, manifest_text
@@ -30,7 +29,9 @@ def offline_index(tmp_path, monkeypatch):
 
 
 def sdist_manifest(name: str, version: str, sha: str, mount: str = "") -> str:
-    return manifest_text(name, COMMIT, f'sdist = [{{ requirement = "{name}=={version}", sha256 = "{sha}", mount = "{mount}" }}]\n')
+    return manifest_text(
+        name, COMMIT, f'sdist = [{{ requirement = "{name}=={version}", sha256 = "{sha}", mount = "{mount}" }}]\n'
+    )
 
 
 def test_sdist_sync_verifies_reruns_as_noop_and_reads(tmp_path, offline_index):
@@ -52,9 +53,14 @@ def test_sdist_sync_verifies_reruns_as_noop_and_reads(tmp_path, offline_index):
 def test_split_release_mounts_each_sdist(tmp_path, offline_index):
     _, sha_a = make_sdist(offline_index, "parta", "1.0", {"a.py": "x = 1\n"})
     _, sha_b = make_sdist(offline_index, "partb", "1.0", {"b.py": "y = 2\n"})
-    text = manifest_text("split", COMMIT, (
-        f'sdist = [{{ requirement = "parta==1.0", sha256 = "{sha_a}", mount = "a" }},'
-        f' {{ requirement = "partb==1.0", sha256 = "{sha_b}", mount = "b" }}]\n'))
+    text = manifest_text(
+        "split",
+        COMMIT,
+        (
+            f'sdist = [{{ requirement = "parta==1.0", sha256 = "{sha_a}", mount = "a" }},'
+            f' {{ requirement = "partb==1.0", sha256 = "{sha_b}", mount = "b" }}]\n'
+        ),
+    )
     sync_upstreams(parse_manifest(text), tmp_path / "c")
     folder = tmp_path / "c" / f"split-{COMMIT}"
     assert (folder / "a" / "a.py").read_text() == "x = 1\n" and (folder / "b" / "b.py").read_text() == "y = 2\n"
@@ -131,7 +137,7 @@ def test_wrong_python_is_not_taken_as_the_stdlib(tmp_path, monkeypatch):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "python3.13"
-    fake.write_text(f"#!/bin/sh\necho '[\"3.13.9\", \"{tmp_path}\"]'\n")
+    fake.write_text(f'#!/bin/sh\necho \'["3.13.9", "{tmp_path}"]\'\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
@@ -158,7 +164,9 @@ def test_cli_sync_and_check(tmp_path, capsys):
     src.mkdir()
     (src / "upstreams.toml").write_text(manifest_text("up", pin))
     (src / "conf.py").write_text('pypatterns_manifest = "upstreams.toml"\npypatterns_require_anchor = True\n')
-    (src / "a.md").write_text("# A\n\nGood {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n\nBad {cite}`up:pkg/errors.py:99`.\n")
+    (src / "a.md").write_text(
+        "# A\n\nGood {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n\nBad {cite}`up:pkg/errors.py:99`.\n"
+    )
     assert main(["sync", str(src), "--mirror", f"up={repo}"]) == 0
     assert main(["sync", str(src)]) == 0
     assert "0 materialised, 1 already present" in capsys.readouterr().out
@@ -168,14 +176,22 @@ def test_cli_sync_and_check(tmp_path, capsys):
 
 
 def test_python_dash_m_runs_the_cli(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "sphinx_pypatterns", "new", "smell", "bare-raise", "--srcdir", str(tmp_path)],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "sphinx_pypatterns", "new", "smell", "bare-raise", "--srcdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     page = (tmp_path / "smells" / "bare-raise.md").read_text()
     for section in ("## Symptoms", "## Why it hurts", "## Instead", "## Evidence", ":::{smell}"):
         assert section in page
-    again = subprocess.run([sys.executable, "-m", "sphinx_pypatterns", "new", "smell", "bare-raise", "--srcdir", str(tmp_path)],
-                           capture_output=True, text=True, check=False)
+    again = subprocess.run(
+        [sys.executable, "-m", "sphinx_pypatterns", "new", "smell", "bare-raise", "--srcdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert again.returncode == 1 and "not overwriting" in again.stderr
     assert (tmp_path / "smells" / "bare-raise.md").read_text() == page
 

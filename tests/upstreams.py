@@ -9,7 +9,7 @@ import tarfile
 import textwrap
 from pathlib import Path
 
-from conftest import git, make_repo
+from conftest import make_repo
 
 ERRORS_V1 = textwrap.dedent('''\
     """Errors."""
@@ -40,30 +40,36 @@ def make_upstream(root: Path) -> tuple[Path, str]:
     os.symlink("../../../etc/passwd", repo / "pkg" / "escape.py")
     os.symlink("loop-b.py", repo / "pkg" / "loop-a.py")
     os.symlink("loop-a.py", repo / "pkg" / "loop-b.py")
-    shas = make_repo(repo, [
-        {
-            "pkg/errors.py": ERRORS_V1,
-            "pkg/data.bin": b"\x00\x01\x02binary\n",
-            "pkg/latin1.py": "name = 'caf\xe9'\n".encode("latin-1"),
-            "README.md": "# Upstream\n\nUse HTTPError for everything.\n",
-            "pkg/broken.py": "def f(:\n    pass\n",
-        },
-        {"pkg/errors.py": ERRORS_V2},
-    ])
+    shas = make_repo(
+        repo,
+        [
+            {
+                "pkg/errors.py": ERRORS_V1,
+                "pkg/data.bin": b"\x00\x01\x02binary\n",
+                "pkg/latin1.py": "name = 'caf\xe9'\n".encode("latin-1"),
+                "README.md": "# Upstream\n\nUse HTTPError for everything.\n",
+                "pkg/broken.py": "def f(:\n    pass\n",
+            },
+            {"pkg/errors.py": ERRORS_V2},
+        ],
+    )
     return repo, shas[0]
 
 
 def manifest_text(name: str, commit: str, extra: str = "") -> str:
-    return textwrap.dedent(f'''\
+    return (
+        textwrap.dedent(f'''\
         [{name}]
         repository = "https://example.invalid/{name}"
         tag = "v1"
         commit = "{commit}"
         license = "MIT"
-        ''') + extra
+        ''')
+        + extra
+    )
 
 
-BACKEND = textwrap.dedent('''\
+BACKEND = textwrap.dedent("""\
     import os
 
     def get_requires_for_build_wheel(config_settings=None):
@@ -81,10 +87,12 @@ BACKEND = textwrap.dedent('''\
 
     def build_sdist(sdist_directory, config_settings=None):
         raise RuntimeError("not needed")
-    ''')
+    """)
 
 
-def make_sdist(folder: Path, name: str, version: str, files: dict[str, str], *, members: list[tarfile.TarInfo] | None = None) -> tuple[Path, str]:
+def make_sdist(
+    folder: Path, name: str, version: str, files: dict[str, str], *, members: list[tarfile.TarInfo] | None = None
+) -> tuple[Path, str]:
     """Write ``name-version.tar.gz`` that pip can prepare offline; return (path, sha256)."""
     folder.mkdir(parents=True, exist_ok=True)
     top = f"{name}-{version}"

@@ -33,6 +33,7 @@ __all__ = [
     "GitCheckout",
     "locate_checkout",
     "parse_checkouts_spec",
+    "read_marker",
 ]
 
 MARKER = ".pypatterns-sync.json"
@@ -238,7 +239,8 @@ def _is_git_dir(folder: Path) -> bool:
     return (folder / "HEAD").is_file() and (folder / "objects").is_dir()
 
 
-def _read_marker(folder: Path) -> dict[str, str] | None:
+def read_marker(folder: Path) -> dict[str, str] | None:
+    """The sync marker of a checkout folder, or ``None`` if it has none (not a valid checkout)."""
     try:
         data = json.loads((folder / MARKER).read_text("utf-8"))
     except (OSError, ValueError):
@@ -263,7 +265,7 @@ def locate_checkout(
             f"the checkout of {upstream.name!r} named as {folder} does not exist", subtype="checkout_missing"
         )
     folder = Path(root) / upstream.folder_name
-    marker = _read_marker(folder)
+    marker = read_marker(folder)
     if marker is None or marker.get("commit") != upstream.commit:
         raise CheckoutError(
             f"no checkout of {upstream.name!r} at {upstream.commit[:12]} in {root}: run 'pypatterns sync'",

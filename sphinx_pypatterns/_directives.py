@@ -106,6 +106,26 @@ class _HeaderDirective(SphinxDirective):
         raise NotImplementedError
 
 
+def _record(kind: str, ident: str, anchor: str, location: tuple[str, int], **fields: object) -> HeaderRecord:
+    """A header record with every field not given left empty."""
+    record = HeaderRecord(
+        kind=kind,
+        id=ident,
+        anchor=anchor,
+        docname=location[0],
+        lineno=location[1],
+        title="",
+        area="",
+        rule="",
+        tags=[],
+        inverts=[],
+        summary="",
+        upstream="",
+    )
+    record.update(fields)  # type: ignore[typeddict-item]
+    return record
+
+
 def _para(text: str) -> nodes.paragraph:
     return nodes.paragraph("", text)
 
@@ -143,20 +163,7 @@ class PatternDirective(_HeaderDirective):
         if words > limit:
             warn(f"the rule has {words} words, over pypatterns_rule_max_words = {limit}", "rule_too_long", location)
         tags = [t.strip() for t in re.split(r"[,\s]+", opts.get("tags", "")) if t.strip()]
-        return HeaderRecord(
-            kind="pattern",
-            id=pid,
-            anchor=pid,
-            docname=location[0],
-            lineno=location[1],
-            title="",
-            area=area,
-            rule=rule,
-            tags=tags,
-            inverts=[],
-            summary="",
-            upstream="",
-        )
+        return _record("pattern", pid, pid, location, area=area, rule=rule, tags=tags)
 
     def card_fields(self, record: HeaderRecord) -> list[tuple[str, nodes.Element]]:
         fields: list[tuple[str, nodes.Element]] = [
@@ -179,20 +186,7 @@ class SmellDirective(_HeaderDirective):
     def make_record(self, opts: dict[str, str], location: tuple[str, int]) -> HeaderRecord:
         sid = self.check_id(opts.get("id", ""), location)
         inverts = [t for t in re.split(r"[,\s]+", opts.get("inverts", "")) if t]
-        return HeaderRecord(
-            kind="smell",
-            id=sid,
-            anchor=sid,
-            docname=location[0],
-            lineno=location[1],
-            title="",
-            area="",
-            rule="",
-            tags=[],
-            inverts=inverts,
-            summary=opts.get("summary", ""),
-            upstream="",
-        )
+        return _record("smell", sid, sid, location, inverts=inverts, summary=opts.get("summary", ""))
 
     def card_fields(self, record: HeaderRecord) -> list[tuple[str, nodes.Element]]:
         return [
@@ -217,20 +211,7 @@ class SourceNoteDirective(_HeaderDirective):
             names = ", ".join(sorted(known)) or "none configured"
             warn(f"unknown upstream {upstream!r} (known: {names})", "unknown_upstream", location)
         anchor = f"source-{upstream}" if upstream else ""
-        return HeaderRecord(
-            kind="source-note",
-            id=upstream,
-            anchor=anchor,
-            docname=location[0],
-            lineno=location[1],
-            title="",
-            area="",
-            rule="",
-            tags=[],
-            inverts=[],
-            summary="",
-            upstream=upstream,
-        )
+        return _record("source-note", upstream, anchor, location, upstream=upstream)
 
     def card_fields(self, record: HeaderRecord) -> list[tuple[str, nodes.Element]]:
         return [("Upstream", nodes.paragraph("", "", nodes.literal(record["id"], record["id"])))]

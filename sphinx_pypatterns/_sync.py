@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ._checkouts import MARKER
+from ._checkouts import MARKER, read_marker
 from ._errors import SyncError
 from ._manifest import Manifest, SdistSource, StdlibSource, Upstream
 
@@ -44,14 +44,6 @@ class SyncOutcome:
 def _git(args: list[str], *, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
-
-
-def _read_marker(folder: Path) -> dict[str, object] | None:
-    try:
-        data = json.loads((folder / MARKER).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def safe_extract(
@@ -272,7 +264,7 @@ def sync_upstreams(
     for index, name in enumerate(wanted, 1):
         upstream = manifest.upstreams[name]
         folder = root / upstream.folder_name
-        marker = _read_marker(folder)
+        marker = read_marker(folder)
         if marker is not None and marker.get("commit") == upstream.commit:
             progress(f"[{index}/{len(wanted)}] {name}: present at {upstream.commit[:12]}, nothing to do")
             outcomes.append(SyncOutcome(name, str(folder), "present", str(marker.get("source", ""))))

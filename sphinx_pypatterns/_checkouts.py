@@ -16,11 +16,11 @@ from __future__ import annotations
 import errno
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
 from typing import IO, Protocol
 
+from ._defaults import COMMIT_RE, DEFAULT_MAX_FILE_BYTES
 from ._errors import CheckoutError
 from ._manifest import Upstream
 from ._targets import validate_relpath
@@ -37,8 +37,7 @@ __all__ = [
 ]
 
 MARKER = ".pypatterns-sync.json"
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+DEFAULT_MAX_BYTES = DEFAULT_MAX_FILE_BYTES
 
 
 class Checkout(Protocol):
@@ -100,7 +99,7 @@ class GitCheckout:
     def __init__(
         self, repo: str | Path, commit: str, *, max_bytes: int = DEFAULT_MAX_BYTES, description: str = ""
     ) -> None:
-        if not _COMMIT_RE.match(commit):
+        if not COMMIT_RE.match(commit):
             raise CheckoutError(f"refusing commit {commit[:50]!r}: not 40 hex characters", subtype="bad_commit")
         self.repo = Path(repo)
         self.commit = commit

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from ._checkouts import CheckoutSpec, parse_checkouts_spec
-from ._defaults import KINDS
+from ._defaults import DEFAULT_MAX_FILE_BYTES, KINDS, SLUG_RE
 from ._errors import PypatternsError, TargetError
 from ._manifest import Manifest, load_manifest
 from ._scan import iter_pages, scan_page
@@ -21,8 +20,6 @@ from ._templates import FOLDERS, page_template
 from ._verify import Verifier
 
 __all__ = ["main"]
-
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class _Project:
@@ -44,8 +41,8 @@ class _Project:
         self.manifest_path = (confdir / str(manifest)) if manifest else None
         self.checkouts_value = os.environ.get("PYPATTERNS_CHECKOUTS") or values.get("pypatterns_checkouts") or ""
         self.require_anchor = bool(values.get("pypatterns_require_anchor", False))
-        max_bytes = values.get("pypatterns_max_file_bytes", 10 * 1024 * 1024)
-        self.max_bytes = max_bytes if isinstance(max_bytes, int) else 10 * 1024 * 1024
+        max_bytes = values.get("pypatterns_max_file_bytes", DEFAULT_MAX_FILE_BYTES)
+        self.max_bytes = max_bytes if isinstance(max_bytes, int) else DEFAULT_MAX_FILE_BYTES
         excl = values.get("exclude_patterns") or []
         self.exclude = [str(e) for e in excl] if isinstance(excl, (list, tuple)) else []
 
@@ -72,7 +69,7 @@ def _project(args: argparse.Namespace) -> _Project:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    if not _SLUG_RE.match(args.id) and args.kind != "source-note":
+    if not SLUG_RE.match(args.id) and args.kind != "source-note":
         print(f"pypatterns new: {args.id!r} is not a lower-case slug", file=sys.stderr)
         return 2
     path = Path(args.srcdir, FOLDERS[args.kind], f"{args.id}.md")

@@ -8,7 +8,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-from ._defaults import DEFAULT_AREAS, DEFAULT_SECTIONS, KINDS
+from ._defaults import DEFAULT_AREAS, DEFAULT_MAX_FILE_BYTES, DEFAULT_SECTIONS, KINDS
 from ._log import warn
 
 __all__ = ["register_config", "required_sections"]
@@ -21,7 +21,7 @@ _TYPES: dict[str, tuple[object, tuple[type, ...]]] = {
     "pypatterns_manifest": ("", (str,)),
     "pypatterns_checkouts": ("", (str, list, tuple)),
     "pypatterns_require_anchor": (False, (bool,)),
-    "pypatterns_max_file_bytes": (10 * 1024 * 1024, (int,)),
+    "pypatterns_max_file_bytes": (DEFAULT_MAX_FILE_BYTES, (int,)),
 }
 
 

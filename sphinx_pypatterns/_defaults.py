@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_AREAS", "DEFAULT_SECTIONS", "KINDS"]
+import re
+
+__all__ = ["COMMIT_RE", "DEFAULT_AREAS", "DEFAULT_MAX_FILE_BYTES", "DEFAULT_SECTIONS", "KINDS", "SLUG_RE"]
+
+#: Ids of patterns, smells and candidates: lower-case slugs.
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: A pinned commit: exactly 40 lower-case hex characters.
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+#: Cited files larger than this are refused (``pypatterns_max_file_bytes``).
+DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 
 KINDS = ("pattern", "smell", "source-note")
 

@@ -10,14 +10,13 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
+from ._defaults import SLUG_RE
 from ._log import warn
 from ._nodes import pp_backlinks, pp_checklist, pp_excerpt
 from ._records import HeaderRecord
 from ._targets import parse_anchor
 
 __all__ = ["ChecklistDirective", "CiteDirective", "PatternDirective", "SmellDirective", "SourceNoteDirective"]
-
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class _AnyOption(dict[str, Callable[[str], Any]]):
@@ -78,7 +77,7 @@ class _HeaderDirective(SphinxDirective):
         raise NotImplementedError
 
     def check_id(self, value: str, location: tuple[str, int]) -> str:
-        if value and not _SLUG_RE.match(value):
+        if value and not SLUG_RE.match(value):
             warn(
                 f"id {value!r} is not a lower-case slug (letters a-z, digits and single hyphens)",
                 "bad_id",

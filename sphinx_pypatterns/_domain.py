@@ -103,19 +103,19 @@ class PypatternsDomain(Domain):
         for docname in sorted(self.headers):
             yield from self.headers[docname]
 
-    def lookup(self, kind: str, ident: str) -> HeaderRecord | None:
-        """The header of ``kind`` with ``ident``; the first by document name wins on duplicates."""
-        for record in self.all_headers():
-            if record["id"] == ident and record["kind"] == kind:
-                return record
-        return None
-
     def _index(self) -> dict[tuple[str, str], HeaderRecord]:
-        index: dict[tuple[str, str], HeaderRecord] = {}
-        for record in self.all_headers():
-            if record["id"]:
-                index.setdefault((record["kind"], record["id"]), record)
+        """``(kind, id) -> header``, the first by document name winning; rebuilt only after a change."""
+        index: dict[tuple[str, str], HeaderRecord] | None = self.__dict__.get("_index_cache")
+        if index is None:
+            index = {}
+            for record in self.all_headers():
+                if record["id"]:
+                    index.setdefault((record["kind"], record["id"]), record)
+            self.__dict__["_index_cache"] = index
         return index
+
+    def _changed(self) -> None:
+        self.__dict__.pop("_index_cache", None)
 
     def _where(self, docname: str, lineno: int) -> str:
         return f"{self.env.doc2path(docname, False)}:{lineno}"
@@ -136,6 +136,7 @@ class PypatternsDomain(Domain):
         else:
             self._check_duplicate(record, location, (d for d in self.headers if d != docname))
         mine.append(record)
+        self._changed()
 
     def _check_duplicate(self, record: HeaderRecord, location: tuple[str, int], others: Iterable[str]) -> None:
         if not record["id"]:
@@ -157,6 +158,7 @@ class PypatternsDomain(Domain):
         headers = self.headers.get(docname, [])
         for record in headers:
             record["title"] = title or record["id"]
+        self._changed()
         cards = [n for n in document.findall(nodes.container) if n.get("pp-kind")]
         for card in cards:
             self._check_placement(card, top, docname)
@@ -217,6 +219,7 @@ class PypatternsDomain(Domain):
     def clear_doc(self, docname: str) -> None:
         for key in ("headers", "citations", "candidates", "xrefs", "checklists", "view"):
             self.data[key].pop(docname, None)
+        self._changed()
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
         known_to_worker = set(otherdata["headers"])
@@ -227,6 +230,7 @@ class PypatternsDomain(Domain):
             for key in ("headers", "citations", "candidates", "xrefs", "checklists"):
                 if docname in otherdata[key]:
                     self.data[key][docname] = otherdata[key][docname]
+        self._changed()
 
     # -- the global step ----------------------------------------------------
 

@@ -7,13 +7,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._defaults import COMMIT_RE
 from ._errors import ManifestError, TargetError
 from ._targets import validate_relpath
 
 __all__ = ["Manifest", "SdistSource", "StdlibSource", "Upstream", "key_line", "load_manifest", "parse_manifest"]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _REQ_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
@@ -128,7 +128,7 @@ def _upstream(name: str, table: object, path: str) -> Upstream:
     values = {key: _string(table, key, name, path) for key in _REQUIRED}
     if not _URL_RE.match(values["repository"]):
         raise _fail("'repository' must be an http(s) web URL", f"{name}.repository", path)
-    if not _COMMIT_RE.match(values["commit"]):
+    if not COMMIT_RE.match(values["commit"]):
         raise _fail(
             f"'commit' must be exactly 40 lower-case hex characters, not {values['commit'][:50]!r}",
             f"{name}.commit",

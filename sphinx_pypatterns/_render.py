@@ -62,10 +62,11 @@ class PypatternsResolver(SphinxPostTransform):
             self._checklist(domain, checklist)
 
     def _record(self, domain: PypatternsDomain, node: nodes.Element) -> CitationRecord | None:
-        for rec in domain.citations.get(node["docname"], []):
-            if rec["node_id"] == node["node_id"]:
-                return rec
-        return None
+        by_doc = self.__dict__.setdefault("_by_doc", {})
+        if node["docname"] not in by_doc:
+            by_doc[node["docname"]] = {r["node_id"]: r for r in domain.citations.get(node["docname"], [])}
+        found: CitationRecord | None = by_doc[node["docname"]].get(node["node_id"])
+        return found
 
     def _label(self, rec: CitationRecord | None, node: nodes.Element) -> str:
         if node["title"]:

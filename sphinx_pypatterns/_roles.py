@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from docutils import nodes
 from docutils.nodes import system_message
 from sphinx.environment import BuildEnvironment
 from sphinx.roles import XRefRole
 from sphinx.util.docutils import SphinxRole
 
+from ._defaults import SLUG_RE
 from ._errors import TargetError
 from ._log import warn
 from ._nodes import pp_cite
 from ._targets import parse_anchor, parse_target, split_title
-
-_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 __all__ = ["CandidateRole", "CiteRole", "PPXRefRole", "make_cite_node"]
 
@@ -82,7 +79,7 @@ class CandidateRole(PPXRefRole):
 
     def run(self) -> tuple[list[nodes.Node], list[system_message]]:
         target = self.target.strip()
-        if target and not _SLUG_RE.match(target):
+        if target and not SLUG_RE.match(target):
             lineno = self.get_source_info()[1] or self.lineno
             warn(f"candidate id {target!r} is not a lower-case slug", "bad_id", (self.env.docname, lineno))
         return super().run()

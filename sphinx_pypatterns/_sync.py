@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ._checkouts import MARKER, read_marker
+from ._defaults import COMMIT_RE
 from ._errors import SyncError
 from ._manifest import Manifest, SdistSource, StdlibSource, Upstream
 
 __all__ = ["SyncOutcome", "find_python", "safe_extract", "sync_upstreams"]
 
 DEFAULT_MAX_EXTRACT_BYTES = 1024 * 1024 * 1024
-_COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 
 Progress = Callable[[str], None]
 
@@ -195,7 +194,7 @@ def _materialise_stdlib(stdlib: StdlibSource, tmp: Path) -> str:
 def _materialise_git(upstream: Upstream, source: str, tmp: Path) -> str:
     if source.startswith("-"):
         raise SyncError(f"refusing git source {source!r}: it looks like an option", subtype="sync_failed")
-    if not _COMMIT_RE.match(upstream.commit):
+    if not COMMIT_RE.match(upstream.commit):
         raise SyncError(f"refusing commit {upstream.commit!r}", subtype="bad_commit")
     proc = _git(["clone", "--bare", "--quiet", "--", source, str(tmp)])
     if proc.returncode != 0:

@@ -39,8 +39,13 @@ def module(rng: random.Random, index: int) -> tuple[str, list[tuple[str, int, in
 
 
 def make_repo(root: Path, files: int, rng: random.Random) -> tuple[str, dict[str, list[tuple[str, int, int]]]]:
-    env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@example.invalid",
-               GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@example.invalid")
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="b",
+        GIT_AUTHOR_EMAIL="b@example.invalid",
+        GIT_COMMITTER_NAME="b",
+        GIT_COMMITTER_EMAIL="b@example.invalid",
+    )
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     index = {}
     for i in range(files):

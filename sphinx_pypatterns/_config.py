@@ -8,10 +8,11 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
-from ._defaults import DEFAULT_AREAS, DEFAULT_MAX_FILE_BYTES, DEFAULT_SECTIONS, KINDS
+from ._defaults import DEFAULT_AREAS, DEFAULT_MAX_FILE_BYTES, DEFAULT_RULE_SECTIONS, DEFAULT_SECTIONS, KINDS
+from ._evidence import EvidenceRules
 from ._log import warn
 
-__all__ = ["register_config", "required_sections"]
+__all__ = ["evidence_rules", "register_config", "required_sections"]
 
 _TYPES: dict[str, tuple[object, tuple[type, ...]]] = {
     "pypatterns_areas": (DEFAULT_AREAS, (list, tuple)),
@@ -22,7 +23,20 @@ _TYPES: dict[str, tuple[object, tuple[type, ...]]] = {
     "pypatterns_checkouts": ("", (str, list, tuple)),
     "pypatterns_require_anchor": (False, (bool,)),
     "pypatterns_max_file_bytes": (DEFAULT_MAX_FILE_BYTES, (int,)),
+    "pypatterns_min_upstreams": (2, (int,)),
+    "pypatterns_min_counterexample_citations": (1, (int,)),
+    "pypatterns_min_smell_citations": (1, (int,)),
+    "pypatterns_min_repeat_citations": (2, (int,)),
+    "pypatterns_require_nomination": (True, (bool,)),
+    "pypatterns_rule_sections": (dict(DEFAULT_RULE_SECTIONS), (dict,)),
 }
+
+_THRESHOLDS = (
+    "pypatterns_min_upstreams",
+    "pypatterns_min_counterexample_citations",
+    "pypatterns_min_smell_citations",
+    "pypatterns_min_repeat_citations",
+)
 
 
 def register_config(app: Sphinx) -> None:
@@ -45,6 +59,10 @@ def _check_config(app: Sphinx, config: Config) -> None:
             ok = all(isinstance(v, str) and v for v in value)
         if ok and name in ("pypatterns_rule_max_words", "pypatterns_max_file_bytes"):
             ok = value > 0
+        if ok and name in _THRESHOLDS:
+            ok = value >= 0
+        if ok and name == "pypatterns_rule_sections":
+            ok = all(k in DEFAULT_RULE_SECTIONS and isinstance(v, str) and v.strip() for k, v in value.items())
         if ok and name == "pypatterns_required_sections":
             ok = all(
                 k in KINDS and isinstance(v, (list, tuple)) and all(isinstance(s, str) for s in v)
@@ -55,17 +73,34 @@ def _check_config(app: Sphinx, config: Config) -> None:
             setattr(config, name, default)
 
 
+def evidence_rules(config: Config) -> EvidenceRules:
+    """The review rules' thresholds from conf.py."""
+    sections = {**DEFAULT_RULE_SECTIONS, **config.pypatterns_rule_sections}
+    return EvidenceRules(
+        min_upstreams=config.pypatterns_min_upstreams,
+        min_counterexample_citations=config.pypatterns_min_counterexample_citations,
+        min_smell_citations=config.pypatterns_min_smell_citations,
+        min_repeat_citations=config.pypatterns_min_repeat_citations,
+        require_nomination=config.pypatterns_require_nomination,
+        counterexamples_section=sections["counterexamples"],
+        smell_evidence_section=sections["smell_evidence"],
+        repeated_section=sections["repeated"],
+    )
+
+
 def required_sections(config: Config, kind: str) -> list[str]:
     sections: dict[str, list[str]] = config.pypatterns_required_sections
     return list(sections.get(kind, DEFAULT_SECTIONS[kind]))
 
 
 def _conf_location(app: Sphinx, name: str) -> str:
-    """``.../conf.py:LINE`` of the assignment to ``name`` (line 0 if not found)."""
+    """``.../conf.py:LINE`` of the last assignment to ``name`` (line 0 if not found)."""
     path = Path(app.confdir, "conf.py")
     try:
         lines = path.read_text("utf-8").split("\n")
     except (OSError, UnicodeDecodeError):
         lines = []
-    line = next((i + 1 for i, text in enumerate(lines) if re.match(rf"^\s*{name}\s*[:=]", text)), 0)
+    # the last assignment is the one that counts
+    found = [i + 1 for i, text in enumerate(lines) if re.match(rf"^\s*{name}\s*[:=]", text)]
+    line = found[-1] if found else 0
     return f"{path}:{line}"

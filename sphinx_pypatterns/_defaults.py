@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["COMMIT_RE", "DEFAULT_AREAS", "DEFAULT_MAX_FILE_BYTES", "DEFAULT_SECTIONS", "KINDS", "SLUG_RE"]
+__all__ = [
+    "COMMIT_RE",
+    "DEFAULT_AREAS",
+    "DEFAULT_MAX_FILE_BYTES",
+    "DEFAULT_RULE_SECTIONS",
+    "DEFAULT_SECTIONS",
+    "KINDS",
+    "SLUG_RE",
+]
 
 #: Ids of patterns, smells and candidates: lower-case slugs.
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -21,4 +29,11 @@ DEFAULT_SECTIONS: dict[str, list[str]] = {
     "pattern": ["What", "Why", "When to use", "When not to use", "Preferred shapes", "Counterexamples", "Evidence"],
     "smell": ["Symptoms", "Why it hurts", "Instead", "Evidence"],
     "source-note": ["Why this repo", "Repeated patterns", "Caveats and counterexamples", "Pattern candidates"],
+}
+
+#: The sections the review rules look into (``pypatterns_rule_sections``).
+DEFAULT_RULE_SECTIONS: dict[str, str] = {
+    "counterexamples": "Counterexamples",
+    "smell_evidence": "Evidence",
+    "repeated": "Repeated patterns",
 }

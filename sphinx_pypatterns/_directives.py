@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -12,11 +12,19 @@ from sphinx.util.docutils import SphinxDirective
 
 from ._defaults import SLUG_RE
 from ._log import warn
-from ._nodes import pp_backlinks, pp_checklist, pp_excerpt
+from ._nodes import pp_backlinks, pp_checklist, pp_dashboard, pp_excerpt, pp_matrix
 from ._records import HeaderRecord
 from ._targets import parse_anchor
 
-__all__ = ["ChecklistDirective", "CiteDirective", "PatternDirective", "SmellDirective", "SourceNoteDirective"]
+__all__ = [
+    "ChecklistDirective",
+    "CiteDirective",
+    "DashboardDirective",
+    "MatrixDirective",
+    "PatternDirective",
+    "SmellDirective",
+    "SourceNoteDirective",
+]
 
 
 class _AnyOption(dict[str, Callable[[str], Any]]):
@@ -120,6 +128,7 @@ def _record(kind: str, ident: str, anchor: str, location: tuple[str, int], **fie
         inverts=[],
         summary="",
         upstream="",
+        sections={},
     )
     record.update(fields)  # type: ignore[typeddict-item]
     return record
@@ -257,14 +266,36 @@ class CiteDirective(SphinxDirective):
         return [container]
 
 
-class ChecklistDirective(SphinxDirective):
-    """``pattern-checklist``: every pattern's id and rule, grouped by area."""
+class _GlobalPageDirective(SphinxDirective):
+    """A directive that shows global data: noted, so its page is rewritten when that data changes."""
 
     has_content = False
+    kind: ClassVar[str]
+    node_class: ClassVar[type[nodes.Element]]
 
     def run(self) -> list[nodes.Node]:
-        node = pp_checklist("", docname=self.env.docname)
+        node = self.node_class("", docname=self.env.docname)
         self.set_source_info(node)
-        domain = self.env.get_domain("pp")
-        cast("dict[str, dict[str, bool]]", domain.data)["checklists"][self.env.docname] = True
+        self.env.get_domain("pp").note_global_page(self.env.docname, self.kind)  # type: ignore[attr-defined]
         return [node]
+
+
+class ChecklistDirective(_GlobalPageDirective):
+    """``pattern-checklist``: every pattern's id and rule, grouped by area."""
+
+    kind = "checklist"
+    node_class = pp_checklist
+
+
+class MatrixDirective(_GlobalPageDirective):
+    """``evidence-matrix``: citation counts per pattern and upstream, with totals."""
+
+    kind = "matrix"
+    node_class = pp_matrix
+
+
+class DashboardDirective(_GlobalPageDirective):
+    """``evidence-dashboard``: candidates, patterns without smells, uncited upstreams, rule findings."""
+
+    kind = "dashboard"
+    node_class = pp_dashboard

@@ -19,13 +19,23 @@ from sphinx.domains import Domain, ObjType
 from sphinx.environment import BuildEnvironment
 from sphinx.util.nodes import make_refnode
 
-from ._config import required_sections
-from ._directives import ChecklistDirective, CiteDirective, PatternDirective, SmellDirective, SourceNoteDirective
+from ._config import evidence_rules, required_sections
+from ._directives import (
+    ChecklistDirective,
+    CiteDirective,
+    DashboardDirective,
+    MatrixDirective,
+    PatternDirective,
+    SmellDirective,
+    SourceNoteDirective,
+)
 from ._errors import CheckoutError
+from ._evidence import Picture, compute_picture
+from ._indices import EvidenceIndex
 from ._log import warn
 from ._manifest import Manifest
 from ._nodes import pp_cite
-from ._records import CandidateRecord, CitationRecord, HeaderRecord, VerdictRecord
+from ._records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord, VerdictRecord
 from ._roles import CandidateRole, CiteRole, PPXRefRole
 from ._targets import CitationTarget
 from ._verify import Verifier
@@ -62,18 +72,22 @@ class PypatternsDomain(Domain):
         "source-note": SourceNoteDirective,
         "cite": CiteDirective,
         "pattern-checklist": ChecklistDirective,
+        "evidence-matrix": MatrixDirective,
+        "evidence-dashboard": DashboardDirective,
     }
+    indices = [EvidenceIndex]
     initial_data: ClassVar[dict[str, Any]] = {
         "headers": {},  # docname -> [HeaderRecord]
         "citations": {},  # docname -> [CitationRecord]
         "candidates": {},  # docname -> [CandidateRecord]
         "xrefs": {},  # docname -> [[kind, id]]
-        "checklists": {},  # docname -> True
+        "globals": {},  # docname -> sorted kinds of global pages it shows (checklist, matrix, dashboard)
+        "items": {},  # docname -> [ItemRecord] of a source note's repeated patterns
         "view": {},  # docname -> hash of the global data it shows
         "pins": {},  # upstream -> fingerprint of pin and checkout
         "manifest": None,  # Manifest | None
     }
-    data_version = 1
+    data_version = 2
 
     # -- data access -------------------------------------------------------
 
@@ -92,6 +106,36 @@ class PypatternsDomain(Domain):
     @property
     def manifest(self) -> Manifest | None:
         return cast("Manifest | None", self.data["manifest"])
+
+    @property
+    def items(self) -> dict[str, list[ItemRecord]]:
+        return cast("dict[str, list[ItemRecord]]", self.data["items"])
+
+    @property
+    def global_pages(self) -> dict[str, list[str]]:
+        return cast("dict[str, list[str]]", self.data["globals"])
+
+    def note_global_page(self, docname: str, kind: str) -> None:
+        kinds = self.global_pages.setdefault(docname, [])
+        if kind not in kinds:
+            kinds.append(kind)
+            kinds.sort()
+
+    def picture(self) -> Picture:
+        """The global evidence picture, computed once per change of the data."""
+        picture: Picture | None = self.__dict__.get("_picture_cache")
+        if picture is None:
+            picture = compute_picture(
+                self.headers,
+                self.citations,
+                self.candidates,
+                self.items,
+                sorted(self.upstream_names()),
+                list(self.env.config.pypatterns_areas),
+                evidence_rules(self.env.config),
+            )
+            self.__dict__["_picture_cache"] = picture
+        return picture
 
     def upstream_names(self) -> frozenset[str]:
         manifest = self.manifest
@@ -116,6 +160,7 @@ class PypatternsDomain(Domain):
 
     def _changed(self) -> None:
         self.__dict__.pop("_index_cache", None)
+        self.__dict__.pop("_picture_cache", None)
 
     def _where(self, docname: str, lineno: int) -> str:
         return f"{self.env.doc2path(docname, False)}:{lineno}"
@@ -163,8 +208,13 @@ class PypatternsDomain(Domain):
         for card in cards:
             self._check_placement(card, top, docname)
         if headers and top is not None:
+            headers[0]["sections"] = _section_lines(top)
             self._check_sections(headers[0], top, docname)
         section_of = _section_titles(top)
+        if headers and headers[0]["kind"] == "source-note" and top is not None:
+            items = _repeated_items(top, docname, evidence_rules(env.config).repeated_section)
+            if items:
+                self.items[docname] = items
         citations: list[CitationRecord] = []
         for node in document.findall(pp_cite):
             citations.append(_citation_record(node, section_of))
@@ -217,7 +267,7 @@ class PypatternsDomain(Domain):
                 warn(f"the section {name!r} is empty", "empty_section", (docname, section[0].line or record["lineno"]))
 
     def clear_doc(self, docname: str) -> None:
-        for key in ("headers", "citations", "candidates", "xrefs", "checklists", "view"):
+        for key in ("headers", "citations", "candidates", "xrefs", "globals", "items", "view"):
             self.data[key].pop(docname, None)
         self._changed()
 
@@ -227,7 +277,7 @@ class PypatternsDomain(Domain):
             for record in otherdata["headers"].get(docname, [])[:1]:
                 others = (d for d in self.headers if d not in known_to_worker and d not in docnames)
                 self._check_duplicate(record, (docname, record["lineno"]), others)
-            for key in ("headers", "citations", "candidates", "xrefs", "checklists"):
+            for key in ("headers", "citations", "candidates", "xrefs", "globals", "items"):
                 if docname in otherdata[key]:
                     self.data[key][docname] = otherdata[key][docname]
         self._changed()
@@ -248,7 +298,10 @@ class PypatternsDomain(Domain):
                         (record["docname"], record["lineno"]),
                     )
         self._verify(verifier)
-        return self._changed_views(index)
+        self._changed()
+        for finding in self.picture().findings:
+            warn(finding.message, finding.subtype, (finding.docname, finding.lineno))
+        return self._changed_views(self._index())
 
     def _verify(self, verifier: Verifier | None) -> None:
         manifest = self.manifest
@@ -315,12 +368,26 @@ class PypatternsDomain(Domain):
         view: dict[str, object] = {}
         for record in self.headers.get(docname, [])[:1]:
             view["backlinks"] = self.backlinks(record)
-        if docname in self.data["checklists"]:
+        kinds = self.global_pages.get(docname, [])
+        if "checklist" in kinds:
             view["checklist"] = [
                 [r["area"], r["id"], r["rule"], r["docname"], r["title"]]
                 for r in self.all_headers()
                 if r["kind"] == "pattern"
             ]
+        picture = self.picture()
+        if "matrix" in kinds:
+            view["matrix"] = [picture.upstreams, [[p.id, p.docname, p.title, p.per_upstream] for p in picture.patterns]]
+        if "dashboard" in kinds:
+            view["dashboard"] = [
+                [[c.id, c.nominated_by, c.pattern] for c in picture.candidates],
+                picture.no_smell,
+                picture.uncited_upstreams,
+                [[f.subtype, f.docname, f.subject, f.message] for f in picture.findings],
+                [[p.id, p.docname, p.title] for p in picture.patterns],
+            ]
+        if self.headers.get(docname):
+            view["evidence"] = picture.per_doc.get(docname, {})
         refs = self.data["xrefs"].get(docname, []) + [["candidate", c["id"]] for c in self.candidates.get(docname, [])]
         if refs:
             targets = []
@@ -338,7 +405,7 @@ class PypatternsDomain(Domain):
     def _changed_views(self, index: dict[tuple[str, str], HeaderRecord]) -> list[str]:
         docs = (
             set(self.headers)
-            | set(self.data["checklists"])
+            | set(self.global_pages)
             | set(self.citations)
             | set(self.data["xrefs"])
             | set(self.candidates)
@@ -436,6 +503,50 @@ def _section_titles(top: nodes.Element | None) -> dict[int, str]:
             for node in child.findall(pp_cite):
                 mapping[id(node)] = name
     return mapping
+
+
+def _section_lines(top: nodes.Element) -> dict[str, int]:
+    """Casefolded title -> line of every section directly under the page title."""
+    lines: dict[str, int] = {}
+    for child in top.children:
+        if isinstance(child, nodes.section) and child.children:
+            lines.setdefault(child[0].astext().strip().casefold(), child[0].line or 0)
+    return lines
+
+
+def _repeated_items(top: nodes.Element, docname: str, title: str) -> list[ItemRecord]:
+    """The top-level list items of the section ``title``, with their citation counts."""
+    wanted = title.strip().casefold()
+    section = next(
+        (
+            c
+            for c in top.children
+            if isinstance(c, nodes.section) and c.children and c[0].astext().strip().casefold() == wanted
+        ),
+        None,
+    )
+    items: list[ItemRecord] = []
+    if section is None:
+        return items
+    for lst in section.children:
+        if not isinstance(lst, (nodes.bullet_list, nodes.enumerated_list)):
+            continue
+        for item in lst.children:
+            if not isinstance(item, nodes.list_item):
+                continue
+            cites = list(item.findall(pp_cite))
+            lineno = item.line or next((n.line for n in item.findall(nodes.Element) if n.line), 0)
+            words = " ".join(item.children[0].astext().split()) if item.children else ""
+            items.append(
+                ItemRecord(
+                    docname=docname,
+                    lineno=lineno or 0,
+                    citations=sum(1 for c in cites if c.get("upstream")),
+                    upstreams=sorted({str(c.get("upstream")) for c in cites if c.get("upstream")}),
+                    text=words[:60] + ("\u2026" if len(words) > 60 else ""),
+                )
+            )
+    return items
 
 
 def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecord:

@@ -10,6 +10,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util.typing import ExtensionMetadata
 
+from ._builder import EvidenceBuilder, write_evidence
 from ._checkouts import parse_checkouts_spec
 from ._config import register_config
 from ._domain import PypatternsDomain
@@ -96,11 +97,13 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_post_transform(PypatternsResolver)
     app.connect("builder-inited", _load_manifest)
     app.connect("env-updated", _on_env_updated)
+    app.connect("build-finished", write_evidence)
     app.connect("build-finished", _on_build_finished)
+    app.add_builder(EvidenceBuilder)
     app.connect("warn-missing-reference", _on_missing_reference)
     return {
         "version": __version__,
-        "env_version": 1,
+        "env_version": 2,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

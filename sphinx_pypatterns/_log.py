@@ -50,6 +50,12 @@ SUBTYPES = frozenset(
         "commit_missing",
         "bad_commit",
         "no_manifest",
+        # review rules, checked over the whole project
+        "thin_evidence",
+        "uncited_counterexamples",
+        "uncited_smell",
+        "thin_repetition",
+        "unnominated_pattern",
         # manifest
         "manifest",
         "manifest_toml",

@@ -10,7 +10,16 @@ from __future__ import annotations
 from docutils import nodes
 from sphinx.application import Sphinx
 
-__all__ = ["PLACEHOLDERS", "pp_backlinks", "pp_checklist", "pp_cite", "pp_excerpt", "register_nodes"]
+__all__ = [
+    "PLACEHOLDERS",
+    "pp_backlinks",
+    "pp_checklist",
+    "pp_cite",
+    "pp_dashboard",
+    "pp_excerpt",
+    "pp_matrix",
+    "register_nodes",
+]
 
 
 class pp_cite(nodes.Inline, nodes.Element):  # noqa: N801 - docutils naming
@@ -29,7 +38,15 @@ class pp_checklist(nodes.General, nodes.Element):  # noqa: N801
     """The generated checklist of every pattern's rule, grouped by area."""
 
 
-PLACEHOLDERS = (pp_cite, pp_excerpt, pp_backlinks, pp_checklist)
+class pp_matrix(nodes.General, nodes.Element):  # noqa: N801
+    """The pattern × upstream matrix of citation counts."""
+
+
+class pp_dashboard(nodes.General, nodes.Element):  # noqa: N801
+    """The process dashboard: candidates, gaps and review-rule findings."""
+
+
+PLACEHOLDERS = (pp_cite, pp_excerpt, pp_backlinks, pp_checklist, pp_matrix, pp_dashboard)
 
 
 def _skip(self: nodes.NodeVisitor, node: nodes.Element) -> None:

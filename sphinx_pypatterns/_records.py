@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-__all__ = ["CandidateRecord", "CitationRecord", "HeaderRecord", "VerdictRecord"]
+__all__ = ["CandidateRecord", "CitationRecord", "HeaderRecord", "ItemRecord", "VerdictRecord"]
 
 
 class HeaderRecord(TypedDict):
@@ -20,6 +20,7 @@ class HeaderRecord(TypedDict):
     inverts: list[str]
     summary: str
     upstream: str
+    sections: dict[str, int]  # casefolded top-level section title -> line
 
 
 class VerdictRecord(TypedDict):
@@ -49,3 +50,13 @@ class CandidateRecord(TypedDict):
     id: str
     docname: str
     lineno: int
+
+
+class ItemRecord(TypedDict):
+    """A top-level list item of a source note's "Repeated patterns" section."""
+
+    docname: str
+    lineno: int
+    citations: int
+    upstreams: list[str]
+    text: str  # its first words, to name it in warnings and on the dashboard

@@ -6,12 +6,13 @@ import posixpath
 from typing import Any, cast
 
 from docutils import nodes
-from sphinx.addnodes import pending_xref
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
+from ._config import evidence_rules
 from ._domain import PypatternsDomain
-from ._nodes import pp_backlinks, pp_checklist, pp_cite, pp_excerpt
+from ._nodes import pp_backlinks, pp_checklist, pp_cite, pp_dashboard, pp_excerpt, pp_matrix
 from ._records import CitationRecord
+from ._tables import dashboard_nodes, evidence_line, matrix_nodes, xref
 
 __all__ = ["PypatternsResolver"]
 
@@ -31,20 +32,6 @@ _LANGUAGES = {
 }
 
 
-def _xref(kind: str, target: str, docname: str, text: str | None = None) -> pending_xref:
-    if kind == "doc":
-        ref = pending_xref(
-            "", refdomain="std", reftype="doc", reftarget="/" + target, refdoc=docname, refexplicit=False, refwarn=True
-        )
-        ref += nodes.inline(target, target)
-        return ref
-    ref = pending_xref(
-        "", refdomain="pp", reftype=kind, reftarget=target, refdoc=docname, refexplicit=text is not None, refwarn=False
-    )
-    ref += nodes.inline(text or target, text or target)
-    return ref
-
-
 class PypatternsResolver(SphinxPostTransform):
     """Replace every ``pp_*`` placeholder; runs before Sphinx's ReferencesResolver."""
 
@@ -60,6 +47,10 @@ class PypatternsResolver(SphinxPostTransform):
             self._backlinks(domain, links)
         for checklist in list(self.document.findall(pp_checklist)):
             self._checklist(domain, checklist)
+        for matrix in list(self.document.findall(pp_matrix)):
+            matrix.replace_self(matrix_nodes(domain.picture(), matrix["docname"]))
+        for dashboard in list(self.document.findall(pp_dashboard)):
+            dashboard.replace_self(dashboard_nodes(domain.picture(), dashboard["docname"]))
 
     def _record(self, domain: PypatternsDomain, node: nodes.Element) -> CitationRecord | None:
         by_doc = self.__dict__.setdefault("_by_doc", {})
@@ -68,7 +59,8 @@ class PypatternsResolver(SphinxPostTransform):
         found: CitationRecord | None = by_doc[node["docname"]].get(node["node_id"])
         return found
 
-    def _label(self, rec: CitationRecord | None, node: nodes.Element) -> str:
+    @staticmethod
+    def _label(rec: CitationRecord | None, node: nodes.Element | CitationRecord) -> str:
         if node["title"]:
             return str(node["title"])
         if rec is None or not rec["path"]:
@@ -135,6 +127,7 @@ class PypatternsResolver(SphinxPostTransform):
             para += nodes.literal(up.commit, up.commit)
             para += nodes.Text(f" ({up.license})")
             fields += self._field("Pinned", para)
+        fields += self._evidence_field(domain, record["kind"], docname)
         titles = {
             "nominated_by": "Nominated by",
             "inverted_by": "Inverted by",
@@ -149,11 +142,32 @@ class PypatternsResolver(SphinxPostTransform):
                 if i:
                     para += nodes.Text(", ")
                 if key == "nominates":
-                    para += _xref("candidate", item, docname)
+                    para += xref("candidate", item, docname)
                 else:
-                    para += _xref("doc", item, docname)
+                    para += xref("doc", item, docname)
             fields += self._field(titles[key], para)
         node.replace_self(fields)
+
+    def _evidence_field(self, domain: PypatternsDomain, kind: str, docname: str) -> nodes.field:
+        per_upstream = domain.picture().per_doc.get(docname, {})
+        para = nodes.paragraph("", evidence_line(per_upstream))
+        if kind == "source-note":
+            recs = domain.citations.get(docname, [])
+            verified = sum(1 for r in recs if r["verdict"] is not None and r["verdict"]["ok"])
+            para += nodes.Text(f" ({verified} verified)")
+            return self._field("Citations", para)
+        if kind == "smell":
+            section = evidence_rules(self.config).smell_evidence_section.strip().casefold()
+            instances = [r for r in domain.citations.get(docname, []) if r["section"].strip().casefold() == section]
+            if instances:
+                para += nodes.Text("; in the evidence: ")
+                for i, rec in enumerate(instances):
+                    if i:
+                        para += nodes.Text(", ")
+                    label = self._label(rec, rec)
+                    para += nodes.reference(label, label, refid=rec["node_id"], internal=True)
+            return self._field("Upstream instances", para)
+        return self._field("Evidence", para)
 
     @staticmethod
     def _field(name: str, body: nodes.Element) -> nodes.field:
@@ -175,7 +189,7 @@ class PypatternsResolver(SphinxPostTransform):
             items = nodes.bullet_list(classes=["pypatterns-checklist"])
             for r in members:
                 para = nodes.paragraph()
-                para += _xref("pattern", r["id"], node["docname"], r["id"])
+                para += xref("pattern", r["id"], node["docname"], r["id"])
                 para += nodes.Text(": " + r["rule"])
                 items += nodes.list_item("", para)
             result.append(items)

@@ -20,6 +20,12 @@ BASE_CONF = """
 extensions = ["sphinx_pypatterns"]
 exclude_patterns = ["_build", ".pypatterns"]
 html_theme = "basic"
+# the review rules are tested in test_evidence.py; other tests turn them off
+pypatterns_min_upstreams = 0
+pypatterns_min_counterexample_citations = 0
+pypatterns_min_smell_citations = 0
+pypatterns_min_repeat_citations = 0
+pypatterns_require_nomination = False
 """
 
 

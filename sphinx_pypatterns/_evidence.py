@@ -1,0 +1,370 @@
+"""The global evidence picture: counts, matrix, dashboard, review rules and ``evidence.json``.
+
+No Sphinx imports: everything here is computed from the plain records the
+domain keeps, so it is unit-tested directly and gives the same answer in
+every builder and every process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ._manifest import Manifest
+from ._records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CandidateStats",
+    "EvidenceRules",
+    "Finding",
+    "PatternStats",
+    "Picture",
+    "compute_picture",
+    "evidence_json",
+]
+
+#: Bumped whenever a key of ``evidence.json`` changes meaning or disappears.
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EvidenceRules:
+    """The review checklist as thresholds (``pypatterns_*`` in conf.py); 0 or False turns a rule off."""
+
+    min_upstreams: int = 2
+    min_counterexample_citations: int = 1
+    min_smell_citations: int = 1
+    min_repeat_citations: int = 2
+    require_nomination: bool = True
+    counterexamples_section: str = "Counterexamples"
+    smell_evidence_section: str = "Evidence"
+    repeated_section: str = "Repeated patterns"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken review rule: a located ``pypatterns.<subtype>`` warning."""
+
+    subtype: str
+    docname: str
+    lineno: int
+    subject: str  # the pattern, smell or source-note id
+    message: str
+
+
+@dataclass
+class PatternStats:
+    id: str
+    docname: str
+    title: str
+    area: str
+    rule: str
+    lineno: int
+    per_upstream: dict[str, int]
+    counterexample_citations: int
+    inverted_by: list[str]  # smell ids
+    nominated_by: list[str]  # docnames
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_upstream.values())
+
+
+@dataclass
+class CandidateStats:
+    id: str
+    nominated_by: list[str]  # docnames, sorted
+    pattern: str  # docname of the pattern with this id, or ""
+
+
+@dataclass
+class Picture:
+    """Everything the global pages show, computed once per build."""
+
+    upstreams: list[str]
+    patterns: list[PatternStats]
+    candidates: list[CandidateStats]
+    no_smell: list[str]  # pattern ids that no smell inverts
+    uncited_upstreams: list[str]  # upstreams that no pattern cites
+    findings: list[Finding]
+    per_doc: dict[str, dict[str, int]]  # docname -> upstream -> parsed citations
+
+    def column_totals(self) -> dict[str, int]:
+        return {u: sum(p.per_upstream.get(u, 0) for p in self.patterns) for u in self.upstreams}
+
+    def pattern(self, ident: str) -> PatternStats | None:
+        return next((p for p in self.patterns if p.id == ident), None)
+
+
+def _key(title: str) -> str:
+    return title.strip().casefold()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def compute_picture(
+    headers: Mapping[str, Sequence[HeaderRecord]],
+    citations: Mapping[str, Sequence[CitationRecord]],
+    candidates: Mapping[str, Sequence[CandidateRecord]],
+    items: Mapping[str, Sequence[ItemRecord]],
+    upstreams: Sequence[str],
+    areas: Sequence[str],
+    rules: EvidenceRules,
+) -> Picture:
+    """The global picture; only parsed citations (with an upstream) count as evidence."""
+    firsts = {d: hs[0] for d, hs in sorted(headers.items()) if hs}
+    per_doc: dict[str, dict[str, int]] = {}
+    for docname, recs in sorted(citations.items()):
+        counts: dict[str, int] = {}
+        for rec in recs:
+            if rec["upstream"]:
+                counts[rec["upstream"]] = counts.get(rec["upstream"], 0) + 1
+        per_doc[docname] = dict(sorted(counts.items()))
+    nominations: dict[str, set[str]] = {}
+    for docname, cands in candidates.items():
+        for cand in cands:
+            if cand["id"]:
+                nominations.setdefault(cand["id"], set()).add(docname)
+    seen: set[str] = set()
+    pattern_heads: list[HeaderRecord] = []
+    for head in firsts.values():
+        if head["kind"] == "pattern" and head["id"] and head["id"] not in seen:
+            seen.add(head["id"])
+            pattern_heads.append(head)
+    area_rank = {a: i for i, a in enumerate(areas)}
+    pattern_heads.sort(key=lambda h: (area_rank.get(h["area"], len(area_rank)), h["area"], h["id"]))
+    smells = [h for h in firsts.values() if h["kind"] == "smell"]
+    findings: list[Finding] = []
+    patterns: list[PatternStats] = []
+    for head in pattern_heads:
+        docname = head["docname"]
+        counter = _key(rules.counterexamples_section)
+        stats = PatternStats(
+            id=head["id"],
+            docname=docname,
+            title=head["title"] or head["id"],
+            area=head["area"],
+            rule=head["rule"],
+            lineno=head["lineno"],
+            per_upstream=per_doc.get(docname, {}),
+            counterexample_citations=sum(
+                1 for r in citations.get(docname, []) if r["upstream"] and _key(r["section"]) == counter
+            ),
+            inverted_by=sorted(s["id"] for s in smells if head["id"] in s["inverts"]),
+            nominated_by=sorted(nominations.get(head["id"], set())),
+        )
+        stats.findings = _pattern_findings(stats, head, rules)
+        findings.extend(stats.findings)
+        patterns.append(stats)
+    for head in smells:
+        findings.extend(_smell_findings(head, citations.get(head["docname"], []), rules))
+    for head in firsts.values():
+        if head["kind"] == "source-note":
+            findings.extend(_note_findings(head, items.get(head["docname"], []), rules))
+    by_id = {p.id: p.docname for p in patterns}
+    cand_stats = [
+        CandidateStats(id=ident, nominated_by=sorted(docs), pattern=by_id.get(ident, ""))
+        for ident, docs in sorted(nominations.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+    cited = {u for p in patterns for u in p.per_upstream}
+    findings.sort(key=lambda f: (f.docname, f.lineno, f.subtype, f.message))
+    return Picture(
+        upstreams=sorted(upstreams),
+        patterns=patterns,
+        candidates=cand_stats,
+        no_smell=[p.id for p in patterns if not p.inverted_by],
+        uncited_upstreams=sorted(u for u in upstreams if u not in cited),
+        findings=findings,
+        per_doc=per_doc,
+    )
+
+
+def _pattern_findings(stats: PatternStats, head: HeaderRecord, rules: EvidenceRules) -> list[Finding]:
+    out: list[Finding] = []
+    where = (stats.docname, stats.lineno)
+    distinct = sorted(stats.per_upstream)
+    if rules.min_upstreams and len(distinct) < rules.min_upstreams:
+        names = ", ".join(distinct) or "none"
+        out.append(
+            Finding(
+                "thin_evidence",
+                *where,
+                stats.id,
+                f"the pattern {stats.id!r} cites {_plural(len(distinct), 'upstream')} ({names}); "
+                f"pypatterns_min_upstreams = {rules.min_upstreams}",
+            )
+        )
+    if rules.min_counterexample_citations and stats.counterexample_citations < rules.min_counterexample_citations:
+        line = head["sections"].get(_key(rules.counterexamples_section), stats.lineno)
+        out.append(
+            Finding(
+                "uncited_counterexamples",
+                stats.docname,
+                line,
+                stats.id,
+                f"the section {rules.counterexamples_section!r} of {stats.id!r} has "
+                f"{_plural(stats.counterexample_citations, 'citation')}; "
+                f"pypatterns_min_counterexample_citations = {rules.min_counterexample_citations}",
+            )
+        )
+    if rules.require_nomination and not stats.nominated_by:
+        out.append(
+            Finding(
+                "unnominated_pattern",
+                *where,
+                stats.id,
+                f"no source note nominates {stats.id!r} with {{candidate}}`{stats.id}`: "
+                "guidance needs evidence from the notes (pypatterns_require_nomination)",
+            )
+        )
+    return out
+
+
+def _smell_findings(head: HeaderRecord, recs: Sequence[CitationRecord], rules: EvidenceRules) -> list[Finding]:
+    if not rules.min_smell_citations:
+        return []
+    section = _key(rules.smell_evidence_section)
+    count = sum(1 for r in recs if r["upstream"] and _key(r["section"]) == section)
+    if count >= rules.min_smell_citations:
+        return []
+    return [
+        Finding(
+            "uncited_smell",
+            head["docname"],
+            head["sections"].get(section, head["lineno"]),
+            head["id"],
+            f"the section {rules.smell_evidence_section!r} of the smell {head['id']!r} cites "
+            f"{_plural(count, 'upstream instance')}; pypatterns_min_smell_citations = {rules.min_smell_citations}",
+        )
+    ]
+
+
+def _note_findings(head: HeaderRecord, items: Sequence[ItemRecord], rules: EvidenceRules) -> list[Finding]:
+    if not rules.min_repeat_citations:
+        return []
+    return [
+        Finding(
+            "thin_repetition",
+            item["docname"],
+            item["lineno"],
+            head["id"],
+            f"the repeated pattern {item['text']!r} has {_plural(item['citations'], 'citation')}; "
+            f"a repeated pattern needs {rules.min_repeat_citations} (pypatterns_min_repeat_citations): "
+            "move a one-off example to its own section",
+        )
+        for item in items
+        if item["citations"] < rules.min_repeat_citations
+    ]
+
+
+def evidence_json(
+    picture: Picture,
+    headers: Mapping[str, Sequence[HeaderRecord]],
+    citations: Mapping[str, Sequence[CitationRecord]],
+    candidates: Mapping[str, Sequence[CandidateRecord]],
+    xrefs: Mapping[str, Sequence[Sequence[str]]],
+    documents: Mapping[str, tuple[str, str]],
+    manifest: Manifest | None,
+    permalinks: Mapping[tuple[str, str], str],
+) -> str:
+    """The deterministic ``evidence.json`` text (schema in the user guide).
+
+    ``documents`` maps every docname to (source path relative to the
+    source folder, title); ``permalinks`` maps (docname, citation id) to
+    the citation's permalink.
+    """
+    docs = []
+    for docname, (path, title) in sorted(documents.items()):
+        head = headers.get(docname, [None])[0] if headers.get(docname) else None
+        entry: dict[str, object] = {
+            "docname": docname,
+            "path": path,
+            "title": title,
+            "kind": head["kind"] if head else None,
+            "id": head["id"] if head else None,
+            "citations": sum(picture.per_doc.get(docname, {}).values()),
+        }
+        if head is not None:
+            entry["lineno"] = head["lineno"]
+            if head["kind"] == "pattern":
+                entry.update(area=head["area"], rule=head["rule"], tags=sorted(head["tags"]))
+            elif head["kind"] == "smell":
+                entry.update(inverts=sorted(head["inverts"]), summary=head["summary"])
+            else:
+                entry.update(upstream=head["upstream"])
+        docs.append(entry)
+    cites = []
+    links: list[dict[str, object]] = []
+    for docname, recs in sorted(citations.items()):
+        for rec in recs:
+            verdict = rec["verdict"]
+            cites.append(
+                {
+                    "docname": docname,
+                    "id": rec["node_id"],
+                    "lineno": rec["lineno"],
+                    "target": rec["target"],
+                    "upstream": rec["upstream"] or None,
+                    "path": rec["path"] or None,
+                    "start": rec["start"] or None,
+                    "end": rec["end"] or None,
+                    "symbol": rec["symbol"] or None,
+                    "section": rec["section"],
+                    "block": rec["block"],
+                    "verified": bool(verdict and verdict["ok"]),
+                    "result": verdict["subtype"] if verdict else "unchecked",
+                    "message": verdict["message"] if verdict and not verdict["ok"] else "",
+                    "permalink": permalinks.get((docname, rec["node_id"]), "") or None,
+                }
+            )
+            if rec["upstream"]:
+                links.append({"type": "cites", "from": docname, "to": rec["upstream"], "citation": rec["node_id"]})
+    for docname, cands in sorted(candidates.items()):
+        for cand in cands:
+            links.append({"type": "nominates", "from": docname, "to": cand["id"], "lineno": cand["lineno"]})
+    for docname, hs in sorted(headers.items()):
+        for head in hs[:1]:
+            if head["kind"] == "smell":
+                for target in head["inverts"]:
+                    links.append({"type": "inverts", "from": docname, "to": target, "lineno": head["lineno"]})
+    for docname, refs in sorted(xrefs.items()):
+        for kind, ident in refs:
+            links.append({"type": "references", "from": docname, "to": ident, "kind": kind})
+    links.sort(key=lambda link: json.dumps(link, sort_keys=True))
+    upstreams = {}
+    if manifest is not None:
+        for name, up in sorted(manifest.upstreams.items()):
+            upstreams[name] = {
+                "repository": up.repository,
+                "tag": up.tag,
+                "commit": up.commit,
+                "license": up.license,
+                "sources": list(up.sources),
+            }
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "upstreams": upstreams,
+        "documents": docs,
+        "citations": cites,
+        "links": links,
+        "candidates": [
+            {"id": c.id, "nominated_by": c.nominated_by, "pattern": c.pattern or None} for c in picture.candidates
+        ],
+        "matrix": {
+            "upstreams": picture.upstreams,
+            "rows": [
+                {"pattern": p.id, "counts": {u: p.per_upstream.get(u, 0) for u in picture.upstreams}}
+                for p in picture.patterns
+            ],
+        },
+        "findings": [
+            {"subtype": f.subtype, "docname": f.docname, "lineno": f.lineno, "subject": f.subject, "message": f.message}
+            for f in picture.findings
+        ],
+    }
+    return json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"

@@ -1,0 +1,172 @@
+"""Standard docutils tables and lists for the matrix, the dashboard and the card summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from docutils import nodes
+from sphinx.addnodes import pending_xref
+
+from ._evidence import Picture
+
+__all__ = ["dashboard_nodes", "evidence_line", "matrix_nodes", "xref"]
+
+
+def xref(kind: str, target: str, docname: str, text: str | None = None) -> pending_xref:
+    """A pending reference to a document (``kind="doc"``) or a ``pp`` object, resolved by Sphinx."""
+    if kind == "doc":
+        ref = pending_xref(
+            "", refdomain="std", reftype="doc", reftarget="/" + target, refdoc=docname, refexplicit=False, refwarn=True
+        )
+        ref += nodes.inline(target, target)
+        return ref
+    ref = pending_xref(
+        "", refdomain="pp", reftype=kind, reftarget=target, refdoc=docname, refexplicit=text is not None, refwarn=False
+    )
+    ref += nodes.inline(text or target, text or target)
+    return ref
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def evidence_line(per_upstream: dict[str, int]) -> str:
+    """``"5 citations from 2 upstreams: httpx 3, pytest 2"``."""
+    total = sum(per_upstream.values())
+    if not total:
+        return "no citations"
+    parts = ", ".join(f"{u} {n}" for u, n in sorted(per_upstream.items()))
+    return f"{_plural(total, 'citation')} from {_plural(len(per_upstream), 'upstream')}: {parts}"
+
+
+def _entry(content: nodes.Node | str, classes: Sequence[str] = ()) -> nodes.entry:
+    para = nodes.paragraph()
+    para += nodes.Text(content) if isinstance(content, str) else content
+    return nodes.entry("", para, classes=list(classes))
+
+
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[nodes.entry]], widths: Sequence[int], classes: str
+) -> nodes.table:
+    table = nodes.table(classes=["pypatterns-table", classes])
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    for width in widths:
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    head += nodes.row("", *(_entry(h) for h in header))
+    group += head
+    body = nodes.tbody()
+    for row in rows:
+        body += nodes.row("", *row)
+    group += body
+    return table
+
+
+def _none(text: str = "none") -> nodes.paragraph:
+    return nodes.paragraph("", "", nodes.emphasis(text, text))
+
+
+def matrix_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
+    """Rows: patterns (by area); columns: upstreams; counts, with empty cells marked and totals."""
+    if not picture.patterns:
+        return [_none("no patterns yet")]
+    ups = picture.upstreams
+    rows: list[list[nodes.entry]] = []
+    for p in picture.patterns:
+        row = [_entry(xref("pattern", p.id, docname, p.id)), _entry(p.area)]
+        for u in ups:
+            n = p.per_upstream.get(u, 0)
+            row.append(_entry(str(n), ["pypatterns-count"]) if n else _entry("\u00b7", ["pypatterns-empty"]))
+        row.append(_entry(nodes.strong(str(p.total), str(p.total)), ["pypatterns-total"]))
+        rows.append(row)
+    totals = picture.column_totals()
+    footer = [_entry(nodes.strong("Total", "Total")), _entry("")]
+    for u in ups:
+        footer.append(_entry(nodes.strong(str(totals[u]), str(totals[u])), ["pypatterns-total"]))
+    grand = sum(totals.values())
+    footer.append(_entry(nodes.strong(str(grand), str(grand)), ["pypatterns-total"]))
+    rows.append(footer)
+    widths = [
+        max(len("Pattern"), *(len(p.id) for p in picture.patterns)) + 2,
+        max(len("Area"), *(len(p.area) for p in picture.patterns)) + 2,
+        *(max(len(u), 3) + 2 for u in ups),
+        7,
+    ]
+    table = _table(["Pattern", "Area", *ups, "Total"], rows, widths, "pypatterns-matrix")
+    legend = nodes.paragraph(
+        "", "Each cell counts the citations of that upstream on the pattern's page; \u00b7 marks an empty cell."
+    )
+    return [table, legend]
+
+
+def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
+    out: list[nodes.Node] = []
+    out.append(nodes.rubric("", "Candidates nominated in source notes"))
+    if picture.candidates:
+        rows = []
+        for c in picture.candidates:
+            by = nodes.inline()
+            for i, doc in enumerate(c.nominated_by):
+                if i:
+                    by += nodes.Text(", ")
+                by += xref("doc", doc, docname)
+            pattern: nodes.Node = (
+                xref("pattern", c.id, docname, "yes") if c.pattern else nodes.emphasis("not yet", "not yet")
+            )
+            rows.append(
+                [
+                    _entry(nodes.literal(c.id, c.id)),
+                    _entry(str(len(c.nominated_by)), ["pypatterns-count"]),
+                    _entry(by),
+                    _entry(pattern, [] if c.pattern else ["pypatterns-empty"]),
+                ]
+            )
+        out.append(
+            _table(
+                ["Candidate", "Notes", "Nominated by", "Pattern"],
+                rows,
+                [max(len(c.id) for c in picture.candidates) + 2, 7, 40, 9],
+                "pypatterns-candidates",
+            )
+        )
+    else:
+        out.append(_none())
+    out.append(nodes.rubric("", "Patterns that no smell inverts"))
+    out.append(_id_list([(p, "pattern") for p in picture.no_smell], docname))
+    out.append(nodes.rubric("", "Upstreams that no pattern cites"))
+    if picture.uncited_upstreams:
+        para = nodes.paragraph()
+        for i, u in enumerate(picture.uncited_upstreams):
+            if i:
+                para += nodes.Text(", ")
+            para += nodes.literal(u, u)
+        out.append(para)
+    else:
+        out.append(_none())
+    out.append(nodes.rubric("", "Below the review thresholds"))
+    if picture.findings:
+        rows = [
+            [
+                _entry(xref("doc", f.docname, docname)),
+                _entry(nodes.literal(f.subtype, f.subtype)),
+                _entry(f.message),
+            ]
+            for f in picture.findings
+        ]
+        out.append(_table(["Page", "Rule", "Finding"], rows, [24, 24, 60], "pypatterns-findings"))
+    else:
+        out.append(_none())
+    return out
+
+
+def _id_list(ids: Sequence[tuple[str, str]], docname: str) -> nodes.Element:
+    if not ids:
+        return _none()
+    para = nodes.paragraph()
+    for i, (ident, kind) in enumerate(ids):
+        if i:
+            para += nodes.Text(", ")
+        para += xref(kind, ident, docname, ident)
+    return para

@@ -317,7 +317,7 @@ def evidence_json(
                     "section": rec["section"],
                     "block": rec["block"],
                     "verified": bool(verdict and verdict["ok"]),
-                    "result": verdict["subtype"] if verdict else "unchecked",
+                    "result": ("ok" if verdict["ok"] else verdict["subtype"]) if verdict else "unchecked",
                     "message": verdict["message"] if verdict and not verdict["ok"] else "",
                     "permalink": permalinks.get((docname, rec["node_id"]), "") or None,
                 }

@@ -324,7 +324,7 @@ def test_evidence_json_is_complete_and_deterministic(tmp_path, upstream):
     docs = {d["docname"]: d for d in data["documents"]}
     assert docs["patterns/root"]["kind"] == "pattern" and docs["patterns/root"]["citations"] == 3
     assert docs["matrix"]["kind"] is None
-    assert all(c["verified"] for c in data["citations"]) and len(data["citations"]) == 10
+    assert all(c["verified"] and c["result"] == "ok" for c in data["citations"]) and len(data["citations"]) == 10
     kinds = {link["type"] for link in data["links"]}
     assert kinds == {"cites", "nominates", "inverts", "references"}
     assert {"type": "inverts", "from": "smells/bare", "to": "exception-root", "lineno": 3} in data["links"]

@@ -21,3 +21,15 @@ myst_heading_anchors = 3
 
 pypatterns_manifest = "upstreams.toml"
 pypatterns_require_anchor = True
+
+# -- The printed review copy (sphinx-build -M latexpdf -c docs . _build) -----
+latex_engine = "xelatex"
+latex_documents = [("docs/book", "pypatterns-handbook.tex", project, author, "manual")]
+latex_appendices = ["docs/matrix", "docs/dashboard"]
+latex_domain_indices = True  # the evidence index, as the last appendix
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    "printindex": "",  # no general index: the evidence index is the index
+    "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true",
+}

@@ -44,6 +44,8 @@ class Checkout(Protocol):
     """What the verifier needs from a checkout."""
 
     description: str
+    #: How the tree was materialised, without any path of the machine (for the pin table).
+    origin: str
 
     def read(self, path: str) -> tuple[str, bytes]:
         """Return ``(content_key, data)`` for a relative path, or raise CheckoutError."""
@@ -55,10 +57,13 @@ class Checkout(Protocol):
 class FolderCheckout:
     """A plain folder holding the upstream's tree at the pinned commit."""
 
-    def __init__(self, root: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, description: str = "") -> None:
+    def __init__(
+        self, root: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, description: str = "", origin: str = ""
+    ) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self.description = description or f"folder {self.root}"
+        self.origin = origin or "a local folder"
         self._real_root = os.path.realpath(self.root)
 
     def read(self, path: str) -> tuple[str, bytes]:
@@ -97,7 +102,13 @@ class GitCheckout:
     """A git repository read at ``commit`` through one ``git cat-file --batch``."""
 
     def __init__(
-        self, repo: str | Path, commit: str, *, max_bytes: int = DEFAULT_MAX_BYTES, description: str = ""
+        self,
+        repo: str | Path,
+        commit: str,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        description: str = "",
+        origin: str = "",
     ) -> None:
         if not COMMIT_RE.match(commit):
             raise CheckoutError(f"refusing commit {commit[:50]!r}: not 40 hex characters", subtype="bad_commit")
@@ -105,6 +116,7 @@ class GitCheckout:
         self.commit = commit
         self.max_bytes = max_bytes
         self.description = description or f"git {self.repo} @ {commit[:12]}"
+        self.origin = origin or "a git repository, read at the commit"
         self._proc: subprocess.Popen[bytes] | None = None
         self._checked = False
 
@@ -270,6 +282,9 @@ def locate_checkout(
             f"no checkout of {upstream.name!r} at {upstream.commit[:12]} in {root}: run 'pypatterns sync'",
             subtype="checkout_missing",
         )
+    origin = str(marker.get("origin") or "")
     if marker.get("kind") == "git":
-        return GitCheckout(folder, upstream.commit, max_bytes=max_bytes, description=f"synced git mirror {folder}")
-    return FolderCheckout(folder, max_bytes=max_bytes, description=f"synced tree {folder}")
+        return GitCheckout(
+            folder, upstream.commit, max_bytes=max_bytes, description=f"synced git mirror {folder}", origin=origin
+        )
+    return FolderCheckout(folder, max_bytes=max_bytes, description=f"synced tree {folder}", origin=origin)

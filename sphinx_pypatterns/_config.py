@@ -29,6 +29,7 @@ _TYPES: dict[str, tuple[object, tuple[type, ...]]] = {
     "pypatterns_min_repeat_citations": (2, (int,)),
     "pypatterns_require_nomination": (True, (bool,)),
     "pypatterns_rule_sections": (dict(DEFAULT_RULE_SECTIONS), (dict,)),
+    "pypatterns_print_inline_excerpts": (False, (bool,)),
 }
 
 _THRESHOLDS = (

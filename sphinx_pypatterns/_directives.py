@@ -12,7 +12,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from ._defaults import SLUG_RE
 from ._log import warn
-from ._nodes import pp_backlinks, pp_checklist, pp_dashboard, pp_excerpt, pp_matrix
+from ._nodes import pp_backlinks, pp_checklist, pp_dashboard, pp_excerpt, pp_matrix, pp_pins
 from ._records import HeaderRecord
 from ._targets import parse_anchor
 
@@ -22,6 +22,7 @@ __all__ = [
     "DashboardDirective",
     "MatrixDirective",
     "PatternDirective",
+    "PinTableDirective",
     "SmellDirective",
     "SourceNoteDirective",
 ]
@@ -292,6 +293,13 @@ class MatrixDirective(_GlobalPageDirective):
 
     kind = "matrix"
     node_class = pp_matrix
+
+
+class PinTableDirective(_GlobalPageDirective):
+    """``pin-table``: upstream, tag, full commit, license and how each checkout was materialised."""
+
+    kind = "pins"
+    node_class = pp_pins
 
 
 class DashboardDirective(_GlobalPageDirective):

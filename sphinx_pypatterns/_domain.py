@@ -26,6 +26,7 @@ from ._directives import (
     DashboardDirective,
     MatrixDirective,
     PatternDirective,
+    PinTableDirective,
     SmellDirective,
     SourceNoteDirective,
 )
@@ -34,7 +35,7 @@ from ._evidence import Picture, compute_picture
 from ._indices import EvidenceIndex
 from ._log import warn
 from ._manifest import Manifest
-from ._nodes import pp_cite
+from ._nodes import add_page_number, pp_cite
 from ._records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord, VerdictRecord
 from ._roles import CandidateRole, CiteRole, PPXRefRole
 from ._targets import CitationTarget
@@ -74,6 +75,7 @@ class PypatternsDomain(Domain):
         "pattern-checklist": ChecklistDirective,
         "evidence-matrix": MatrixDirective,
         "evidence-dashboard": DashboardDirective,
+        "pin-table": PinTableDirective,
     }
     indices = [EvidenceIndex]
     initial_data: ClassVar[dict[str, Any]] = {
@@ -85,6 +87,7 @@ class PypatternsDomain(Domain):
         "items": {},  # docname -> [ItemRecord] of a source note's repeated patterns
         "view": {},  # docname -> hash of the global data it shows
         "pins": {},  # upstream -> fingerprint of pin and checkout
+        "origins": {},  # upstream -> how its checkout was materialised (no paths)
         "manifest": None,  # Manifest | None
     }
     data_version = 2
@@ -308,12 +311,15 @@ class PypatternsDomain(Domain):
         pins = cast("dict[str, str]", self.data["pins"])
         if verifier is not None:
             current: dict[str, str] = {}
+            origins: dict[str, str] = {}
             for name, upstream in sorted((manifest.upstreams if manifest else {}).items()):
                 try:
-                    where = verifier.checkout_for(name).description
+                    checkout = verifier.checkout_for(name)
+                    where, origins[name] = checkout.description, checkout.origin
                 except CheckoutError as exc:
-                    where = f"error:{exc}"
+                    where, origins[name] = f"error:{exc}", "not materialised"
                 current[name] = f"{upstream.commit}|{upstream.repository}|{upstream.tag}|{where}"
+            self.data["origins"] = origins
             changed = {name for name in set(current) | set(pins) if current.get(name) != pins.get(name)}
             if changed:
                 for records in self.citations.values():
@@ -366,8 +372,12 @@ class PypatternsDomain(Domain):
     def view_of(self, docname: str, index: dict[tuple[str, str], HeaderRecord]) -> dict[str, object]:
         """The global data that the page ``docname`` shows."""
         view: dict[str, object] = {}
+        manifest = self.manifest
         for record in self.headers.get(docname, [])[:1]:
             view["backlinks"] = self.backlinks(record)
+            if record["kind"] == "source-note" and manifest is not None and record["id"] in manifest.upstreams:
+                up = manifest.upstreams[record["id"]]
+                view["pin"] = [up.tag, up.commit, up.license]
         kinds = self.global_pages.get(docname, [])
         if "checklist" in kinds:
             view["checklist"] = [
@@ -378,6 +388,11 @@ class PypatternsDomain(Domain):
         picture = self.picture()
         if "matrix" in kinds:
             view["matrix"] = [picture.upstreams, [[p.id, p.docname, p.title, p.per_upstream] for p in picture.patterns]]
+        if "pins" in kinds:
+            view["pins"] = [
+                [u.name, u.repository, u.tag, u.commit, u.license, self.data["origins"].get(u.name, "")]
+                for u in (manifest.upstreams.values() if manifest else [])
+            ]
         if "dashboard" in kinds:
             view["dashboard"] = [
                 [[c.id, c.nominated_by, c.pattern] for c in picture.candidates],
@@ -395,7 +410,6 @@ class PypatternsDomain(Domain):
                 rec = index.get(("pattern" if kind == "candidate" else kind, ident))
                 targets.append([kind, ident, rec["docname"] if rec else "", rec["title"] if rec else ""])
             view["refs"] = targets
-        manifest = self.manifest
         if docname in self.citations:
             view["citations"] = [
                 [r["target"], r["verdict"], self.permalink(r) if manifest else ""] for r in self.citations[docname]
@@ -466,7 +480,10 @@ class PypatternsDomain(Domain):
         if not node.get("refexplicit") and typ != "candidate" and record["title"]:
             contnode = nodes.inline(record["title"], record["title"], classes=contnode.get("classes", []))
         anchor = record["anchor"] if record["anchor"] else ""
-        return make_refnode(builder, fromdocname, record["docname"], anchor, contnode, f"{kind} {record['id']}")
+        refnode = make_refnode(builder, fromdocname, record["docname"], anchor, contnode, f"{kind} {record['id']}")
+        if builder.format == "latex":
+            add_page_number(refnode, record["docname"], anchor)
+        return refnode
 
     def resolve_any_xref(
         self,

@@ -18,6 +18,7 @@ from ._errors import ManifestError
 from ._log import warn
 from ._manifest import Manifest, load_manifest
 from ._nodes import register_nodes
+from ._print import register_print
 from ._render import PypatternsResolver
 from ._verify import Verifier
 from ._version import __version__
@@ -95,6 +96,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     for name, role in PypatternsDomain.roles.items():
         app.add_role(name, role)
     app.add_post_transform(PypatternsResolver)
+    register_print(app)
     app.connect("builder-inited", _load_manifest)
     app.connect("env-updated", _on_env_updated)
     app.connect("build-finished", write_evidence)

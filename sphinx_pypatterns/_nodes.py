@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.writers.latex import LaTeXTranslator
 
 __all__ = [
     "PLACEHOLDERS",
+    "add_page_number",
     "pp_backlinks",
     "pp_checklist",
     "pp_cite",
     "pp_dashboard",
     "pp_excerpt",
     "pp_matrix",
+    "pp_pageref",
+    "pp_pins",
     "register_nodes",
 ]
 
@@ -46,7 +50,28 @@ class pp_dashboard(nodes.General, nodes.Element):  # noqa: N801
     """The process dashboard: candidates, gaps and review-rule findings."""
 
 
-PLACEHOLDERS = (pp_cite, pp_excerpt, pp_backlinks, pp_checklist, pp_matrix, pp_dashboard)
+class pp_pins(nodes.General, nodes.Element):  # noqa: N801
+    """The pin table: every upstream's tag, commit, license and how it was materialised."""
+
+
+class pp_pageref(nodes.Inline, nodes.TextElement):  # noqa: N801
+    """The page number of ``refdoc:refanchor`` in print (``\\pageref*``); nothing in other formats."""
+
+
+def add_page_number(refnode: nodes.Element, docname: str, anchor: str) -> None:
+    """Append `` (p. N)`` to a resolved reference, for print."""
+    refnode += nodes.Text(" (p.\u00a0")
+    refnode += pp_pageref("", "", refdoc=docname, refanchor=anchor or "doc")
+    refnode += nodes.Text(")")
+
+
+def _visit_pageref_latex(self: LaTeXTranslator, node: pp_pageref) -> None:
+    label = self.idescape(f"{node['refdoc']}:{node['refanchor']}")
+    self.body.append(r"\pageref*{" + label + "}")
+    raise nodes.SkipNode
+
+
+PLACEHOLDERS = (pp_cite, pp_excerpt, pp_backlinks, pp_checklist, pp_matrix, pp_dashboard, pp_pins)
 
 
 def _skip(self: nodes.NodeVisitor, node: nodes.Element) -> None:
@@ -56,3 +81,11 @@ def _skip(self: nodes.NodeVisitor, node: nodes.Element) -> None:
 def register_nodes(app: Sphinx) -> None:
     for node_class in PLACEHOLDERS:
         app.add_node(node_class, html=(_skip, None), latex=(_skip, None), text=(_skip, None))
+    app.add_node(
+        pp_pageref,
+        html=(_skip, None),
+        latex=(_visit_pageref_latex, None),
+        text=(_skip, None),
+        man=(_skip, None),
+        texinfo=(_skip, None),
+    )

@@ -10,9 +10,10 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from ._config import evidence_rules
 from ._domain import PypatternsDomain
-from ._nodes import pp_backlinks, pp_checklist, pp_cite, pp_dashboard, pp_excerpt, pp_matrix
+from ._nodes import pp_backlinks, pp_checklist, pp_cite, pp_dashboard, pp_excerpt, pp_matrix, pp_pins
+from ._print import PERMALINK
 from ._records import CitationRecord
-from ._tables import dashboard_nodes, evidence_line, matrix_nodes, xref
+from ._tables import dashboard_nodes, evidence_line, matrix_nodes, pin_nodes, xref
 
 __all__ = ["PypatternsResolver"]
 
@@ -49,6 +50,8 @@ class PypatternsResolver(SphinxPostTransform):
             self._checklist(domain, checklist)
         for matrix in list(self.document.findall(pp_matrix)):
             matrix.replace_self(matrix_nodes(domain.picture(), matrix["docname"]))
+        for pins in list(self.document.findall(pp_pins)):
+            pins.replace_self(pin_nodes(domain.manifest, domain.data["origins"]))
         for dashboard in list(self.document.findall(pp_dashboard)):
             dashboard.replace_self(dashboard_nodes(domain.picture(), dashboard["docname"]))
 
@@ -75,8 +78,12 @@ class PypatternsResolver(SphinxPostTransform):
         ok = rec is not None and rec["verdict"] is not None and rec["verdict"]["ok"]
         classes = ["pypatterns-cite", "verified" if ok else "unverified"]
         wrapper = nodes.inline("", "", ids=[node["node_id"]], classes=classes)
+        wrapper["pp-docname"] = node["docname"]
+        wrapper["pp-node-id"] = node["node_id"]
         if url:
-            wrapper += nodes.reference(label, label, refuri=url, reftitle=str(node["target"]), internal=False)
+            wrapper += nodes.reference(
+                label, label, refuri=url, reftitle=str(node["target"]), internal=False, classes=[PERMALINK]
+            )
         else:
             wrapper += nodes.literal(label, label)
         node.replace_self(wrapper)
@@ -102,7 +109,7 @@ class PypatternsResolver(SphinxPostTransform):
             lines = str(rec["start"]) if rec["start"] == rec["end"] else f"{rec['start']}\u2013{rec['end']}"
             caption += nodes.Text(f"{upstream.name} {upstream.tag}, {rec['path']}, lines {lines} (")
             url = domain.permalink(rec)
-            caption += nodes.reference(url, "permalink", refuri=url)
+            caption += nodes.reference("permalink", "permalink", refuri=url, classes=[PERMALINK])
             caption += nodes.Text(")")
         elif cite is not None:
             caption += nodes.literal(cite["target"], cite["target"])

@@ -239,6 +239,16 @@ def _materialise(upstream: Upstream, kind: str, where: str, tmp: Path, max_bytes
     return "sdist " + ", ".join(s.requirement for s in upstream.sdists)
 
 
+def _origin(upstream: Upstream, kind: str) -> str:
+    """How a checkout was materialised, in words without any path of the machine."""
+    if kind == "sdist":
+        return "sdist " + ", ".join(s.requirement for s in upstream.sdists) + " (sha256 checked)"
+    if kind == "stdlib" and upstream.stdlib is not None:
+        mount = f", mounted at {upstream.stdlib.mount}/" if upstream.stdlib.mount else ""
+        return f"stdlib of Python {upstream.stdlib.python}{mount}"
+    return "git clone, read at the commit"
+
+
 def sync_upstreams(
     manifest: Manifest,
     root: str | Path,
@@ -287,6 +297,7 @@ def sync_upstreams(
                     "commit": upstream.commit,
                     "kind": "git" if kind == "git" else "tree",
                     "source": described,
+                    "origin": _origin(upstream, kind),
                 }
                 (tmp / MARKER).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
                 if folder.exists():

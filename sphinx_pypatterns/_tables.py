@@ -8,8 +8,9 @@ from docutils import nodes
 from sphinx.addnodes import pending_xref
 
 from ._evidence import Picture
+from ._manifest import Manifest
 
-__all__ = ["dashboard_nodes", "evidence_line", "matrix_nodes", "xref"]
+__all__ = ["dashboard_nodes", "evidence_line", "matrix_nodes", "pin_nodes", "xref"]
 
 
 def xref(kind: str, target: str, docname: str, text: str | None = None) -> pending_xref:
@@ -99,6 +100,29 @@ def matrix_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
         "", "Each cell counts the citations of that upstream on the pattern's page; \u00b7 marks an empty cell."
     )
     return [table, legend]
+
+
+def pin_nodes(manifest: Manifest | None, origins: dict[str, str]) -> list[nodes.Node]:
+    """The pin table, in the manifest's order of names."""
+    if manifest is None or not manifest.upstreams:
+        return [_none("no manifest pins any upstream (pypatterns_manifest)")]
+    rows = []
+    for name, up in sorted(manifest.upstreams.items()):
+        link = nodes.reference(name, "", nodes.strong(name, name), refuri=up.repository)
+        rows.append(
+            [
+                _entry(link),
+                _entry(up.tag),
+                _entry(nodes.literal(up.commit, up.commit), ["pypatterns-commit"]),
+                _entry(up.license),
+                _entry(origins.get(name) or "not materialised"),
+            ]
+        )
+    widths = [max(len(n) for n in manifest.upstreams) + 6, 12, 44, 16, 30]
+    header = ["Upstream", "Tag", "Commit", "License", "Materialised from"]
+    table = _table(header, rows, widths, "pypatterns-pins")
+    table["classes"].append("colwidths-given")  # LaTeX: keep the full commit on one line
+    return [table]
 
 
 def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:

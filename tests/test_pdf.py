@@ -28,7 +28,7 @@ def _tools() -> None:
     missing = [tool for tool in NEEDED if shutil.which(tool) is None]
     if missing:
         message = f"missing {', '.join(missing)}: bash .ci/setup installs TeX and poppler-utils"
-        if os.environ.get("CI"):
+        if os.environ.get("PYPATTERNS_REQUIRE_TEX"):
             pytest.fail(message)
         pytest.skip(message)
 
@@ -80,9 +80,10 @@ def review_files() -> dict[str, str]:
         "Text for preferred shapes.",
         ":::{cite} up:pkg/errors.py:6-11\n:symbol: HTTPError\n:caption: The root class\n\nOne root.\n:::\n",
     )
+    files["pins.md"] = "# Pins\n\n:::{pin-table}\n:::\n"
     files["guide.md"] = "# Reading guide\n\nStart with {pattern}`exception-root`, then {smell}`bare-raise`.\n"
     files["index.md"] = (
-        "# Review copy\n\n```{toctree}\nguide\nchecklist\npatterns/root\npatterns/thin\nsmells/bare\n"
+        "# Review copy\n\n```{toctree}\npins\nguide\nchecklist\npatterns/root\npatterns/thin\nsmells/bare\n"
         "smells/nocite\nsources/up\nsources/two\ndashboard\n```\n\n```{toctree}\n:hidden:\nmatrix\n```\n"
     )
     return files
@@ -104,6 +105,11 @@ def test_pin_table_and_permalink_footnotes_print_the_commit(review_pdf, tmp_path
     text = review_pdf.text()
     pin = re.search(r"/blob/([0-9a-f]{40})/", text)
     assert pin, "no permalink footnote"
+    table = next(p for p in review_pdf.pages if "Materialised from" in p)
+    words = table.split()
+    assert words.count(pin[1]) == 2, table  # "two" and "up", each with the full commit on one line
+    assert words.count("v1") == 2 and words.count("MIT") == 2 and {"two", "up"} <= set(words)
+    assert "a git repository, read at the" in table
     assert f"https://example.invalid/up/blob/{pin[1]}/pkg/errors.py#L6-L11" in text.replace("\n", "")
     # inline citations print their label; the permalink goes to a footnote at the page's foot
     page = next(p for p in review_pdf.pages if "Evidence: HTTPError" in p)

@@ -28,7 +28,7 @@ def _tools() -> None:
     missing = [tool for tool in NEEDED if shutil.which(tool) is None]
     if missing:
         message = f"missing {', '.join(missing)}: bash .ci/setup installs TeX and poppler-utils"
-        if os.environ.get("PYPATTERNS_REQUIRE_TEX"):
+        if os.environ.get("PYPATTERNS_REQUIRE_TOOLS"):
             pytest.fail(message)
         pytest.skip(message)
 

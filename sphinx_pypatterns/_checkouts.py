@@ -46,6 +46,8 @@ class Checkout(Protocol):
     description: str
     #: How the tree was materialised, without any path of the machine (for the pin table).
     origin: str
+    #: Identifies the checkout's content for caches, or "" if the content may change (a plain folder).
+    fingerprint: str
 
     def read(self, path: str) -> tuple[str, bytes]:
         """Return ``(content_key, data)`` for a relative path, or raise CheckoutError."""
@@ -58,12 +60,19 @@ class FolderCheckout:
     """A plain folder holding the upstream's tree at the pinned commit."""
 
     def __init__(
-        self, root: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, description: str = "", origin: str = ""
+        self,
+        root: str | Path,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        description: str = "",
+        origin: str = "",
+        fingerprint: str = "",
     ) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self.description = description or f"folder {self.root}"
         self.origin = origin or "a local folder"
+        self.fingerprint = fingerprint
         self._real_root = os.path.realpath(self.root)
 
     def read(self, path: str) -> tuple[str, bytes]:
@@ -117,6 +126,8 @@ class GitCheckout:
         self.max_bytes = max_bytes
         self.description = description or f"git {self.repo} @ {commit[:12]}"
         self.origin = origin or "a git repository, read at the commit"
+        # a commit names its content: the repository's place and the commit identify every read
+        self.fingerprint = f"git {os.path.realpath(self.repo)} {commit}"
         self._proc: subprocess.Popen[bytes] | None = None
         self._checked = False
 
@@ -287,4 +298,8 @@ def locate_checkout(
         return GitCheckout(
             folder, upstream.commit, max_bytes=max_bytes, description=f"synced git mirror {folder}", origin=origin
         )
-    return FolderCheckout(folder, max_bytes=max_bytes, description=f"synced tree {folder}", origin=origin)
+    # a synced tree is never changed in place (sync replaces it whole): its marker identifies it
+    fingerprint = "tree " + json.dumps(marker, sort_keys=True)
+    return FolderCheckout(
+        folder, max_bytes=max_bytes, description=f"synced tree {folder}", origin=origin, fingerprint=fingerprint
+    )

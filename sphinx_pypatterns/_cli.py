@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from ._cache import Entry, VerdictCache, cache_key
 from ._checkouts import CheckoutSpec, parse_checkouts_spec
 from ._defaults import DEFAULT_MAX_FILE_BYTES, KINDS, SLUG_RE
 from ._errors import PypatternsError, TargetError
@@ -115,6 +116,16 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fingerprints(manifest: Manifest, verifier: Verifier) -> dict[str, str]:
+    prints = {}
+    for name in sorted(manifest.upstreams):
+        try:
+            prints[name] = verifier.checkout_for(name).fingerprint
+        except PypatternsError:
+            prints[name] = ""  # missing: nothing is cached, every citation reports it
+    return prints
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     project = _project(args)
     manifest = project.manifest()
@@ -123,6 +134,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     count = 0
     start = time.monotonic()
     with Verifier(manifest, project.checkouts(), max_bytes=project.max_bytes) as verifier:
+        key = None
+        if not args.no_cache and project.manifest_path is not None:
+            options = {"require_anchor": project.require_anchor, "max_bytes": project.max_bytes}
+            key = cache_key(project.manifest_path.read_bytes(), _fingerprints(manifest, verifier), options)
+        cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
         for page in iter_pages(project.srcdir, project.exclude):
             try:
                 text = page.read_text("utf-8")
@@ -132,15 +148,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
             rel = page.relative_to(project.srcdir)
             for found in scan_page(rel, text):
                 count += 1
-                try:
-                    target = parse_target(found.target, known_upstreams=manifest.names)
-                except TargetError as exc:
-                    failures.append(f"{found.file}:{found.line}: {exc.subtype}: {exc.message}")
-                    continue
-                per_upstream[target.upstream] += 1
-                verdict = verifier.verify(target, found.symbol, require_anchor=project.require_anchor)
-                if not verdict.ok:
-                    failures.append(f"{found.file}:{found.line}: {verdict.subtype}: {target}: {verdict.message}")
+                entry = cache.get(found.target, found.symbol)
+                if entry is None:
+                    entry = _check_one(found.target, found.symbol, manifest, verifier, project.require_anchor)
+                    cache.put(found.target, found.symbol, entry)
+                upstream, failure = entry
+                if upstream:
+                    per_upstream[upstream] += 1
+                if failure:
+                    failures.append(f"{found.file}:{found.line}: {failure}")
+        cache.save()
     elapsed = time.monotonic() - start
     for name in sorted(per_upstream):
         print(f"{name:20} {per_upstream[name]:6d} citations")
@@ -148,6 +165,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(failure)
     print(f"check: {count} citations, {len(failures)} failures ({elapsed:.2f} s)")
     return 1 if failures else 0
+
+
+def _check_one(text: str, symbol: str, manifest: Manifest, verifier: Verifier, require_anchor: bool) -> Entry:
+    try:
+        target = parse_target(text, known_upstreams=manifest.names)
+    except TargetError as exc:
+        return "", f"{exc.subtype}: {exc.message}"
+    verdict = verifier.verify(target, symbol, require_anchor=require_anchor)
+    return target.upstream, "" if verdict.ok else f"{verdict.subtype}: {target}: {verdict.message}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("srcdir", nargs="?", default=".", help="the Sphinx source folder (default: .)")
         cmd.add_argument("-c", "--confdir", help="folder of conf.py (default: docs/ if it has conf.py, else srcdir)")
         cmd.set_defaults(func=func)
+        if name == "check":
+            cmd.add_argument(
+                "--no-cache",
+                action="store_true",
+                help="ignore and keep no verdict cache (.pypatterns/check-cache.json)",
+            )
         if name == "sync":
             cmd.add_argument("--upstream", action="append", metavar="NAME", help="only this upstream (repeatable)")
             cmd.add_argument(

@@ -332,6 +332,9 @@ class PypatternsDomain(Domain):
                             rec["verdict"] = None
             self.data["pins"] = current
         require_anchor = bool(self.env.config.pypatterns_require_anchor)
+        # the cited lines are kept only where they are printed: cite directives, and
+        # inline citations when their compact excerpts are on
+        keep_inline_lines = bool(self.env.config.pypatterns_print_inline_excerpts)
         for docname in sorted(self.citations):
             missing_reported: set[str] = set()
             pending = [r for r in self.citations[docname] if r["verdict"] is None]
@@ -350,7 +353,7 @@ class PypatternsDomain(Domain):
                         ok=result.ok,
                         subtype=result.subtype,
                         message=result.message,
-                        lines=list(result.lines),
+                        lines=list(result.lines) if rec["block"] or keep_inline_lines else [],
                     )
                 rec["verdict"] = verdict
                 if verdict["ok"]:

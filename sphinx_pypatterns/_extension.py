@@ -25,8 +25,6 @@ from ._version import __version__
 
 __all__ = ["setup"]
 
-_VERIFIERS: dict[int, Verifier] = {}
-
 
 def _domain(env: BuildEnvironment) -> PypatternsDomain:
     return cast("PypatternsDomain", env.get_domain("pp"))
@@ -56,20 +54,14 @@ def checkouts_spec(app: Sphinx) -> tuple[str, dict[str, str]]:
 
 
 def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """The global step. The verifier lives only for it: its cat-file processes end and its
+    blob caches are freed before the write phase, the build's memory peak."""
     domain = _domain(env)
-    verifier = None
-    if domain.manifest is not None:
-        verifier = _VERIFIERS.get(id(app))
-        if verifier is None:
-            verifier = Verifier(domain.manifest, checkouts_spec(app), max_bytes=app.config.pypatterns_max_file_bytes)
-            _VERIFIERS[id(app)] = verifier
-    return domain.on_env_updated(verifier)
-
-
-def _on_build_finished(app: Sphinx, exc: BaseException | None) -> None:
-    verifier = _VERIFIERS.pop(id(app), None)
-    if verifier is not None:
-        verifier.close()
+    if domain.manifest is None:
+        return domain.on_env_updated(None)
+    spec = checkouts_spec(app)
+    with Verifier(domain.manifest, spec, max_bytes=app.config.pypatterns_max_file_bytes) as verifier:
+        return domain.on_env_updated(verifier)
 
 
 def _on_missing_reference(app: Sphinx, domain: object, node: object) -> bool | None:
@@ -100,7 +92,6 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("builder-inited", _load_manifest)
     app.connect("env-updated", _on_env_updated)
     app.connect("build-finished", write_evidence)
-    app.connect("build-finished", _on_build_finished)
     app.add_builder(EvidenceBuilder)
     app.connect("warn-missing-reference", _on_missing_reference)
     return {

@@ -10,7 +10,16 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from ._config import evidence_rules
 from ._domain import PypatternsDomain
-from ._nodes import pp_backlinks, pp_checklist, pp_cite, pp_dashboard, pp_excerpt, pp_matrix, pp_pins
+from ._nodes import (
+    PLACEHOLDERS,
+    pp_backlinks,
+    pp_checklist,
+    pp_cite,
+    pp_dashboard,
+    pp_excerpt,
+    pp_matrix,
+    pp_pins,
+)
 from ._print import PERMALINK
 from ._records import CitationRecord
 from ._tables import dashboard_nodes, evidence_line, matrix_nodes, pin_nodes, xref
@@ -33,6 +42,10 @@ _LANGUAGES = {
 }
 
 
+def _is_placeholder(node: nodes.Node) -> bool:
+    return isinstance(node, PLACEHOLDERS)
+
+
 class PypatternsResolver(SphinxPostTransform):
     """Replace every ``pp_*`` placeholder; runs before Sphinx's ReferencesResolver."""
 
@@ -40,20 +53,30 @@ class PypatternsResolver(SphinxPostTransform):
 
     def run(self, **kwargs: Any) -> None:
         domain = cast("PypatternsDomain", self.env.get_domain("pp"))
-        for node in list(self.document.findall(pp_excerpt)):
-            self._excerpt(domain, node)
-        for cite in list(self.document.findall(pp_cite)):
-            self._cite(domain, cite)
-        for links in list(self.document.findall(pp_backlinks)):
-            self._backlinks(domain, links)
-        for checklist in list(self.document.findall(pp_checklist)):
-            self._checklist(domain, checklist)
-        for matrix in list(self.document.findall(pp_matrix)):
-            matrix.replace_self(matrix_nodes(domain.picture(), matrix["docname"]))
-        for pins in list(self.document.findall(pp_pins)):
-            pins.replace_self(pin_nodes(domain.manifest, domain.data["origins"]))
-        for dashboard in list(self.document.findall(pp_dashboard)):
-            dashboard.replace_self(dashboard_nodes(domain.picture(), dashboard["docname"]))
+        # one page per doctree except in assembled builders (LaTeX, texinfo, singlehtml)
+        single = getattr(getattr(self.env, "_builder_cls", None), "name", "") in ("html", "dirhtml", "text")
+        docname = self.env.path2doc(self.document.get("source", "")) or "" if single else ""
+        if docname and not (docname in domain.headers or docname in domain.citations or docname in domain.global_pages):
+            return  # a page with nothing of ours
+        found: dict[type[nodes.Node], list[nodes.Element]] = {cls: [] for cls in PLACEHOLDERS}
+        for node in self.document.findall(_is_placeholder):
+            found[type(node)].append(cast("nodes.Element", node))
+        in_excerpts = {id(c) for e in found[pp_excerpt] for c in e.findall(pp_cite)}
+        for node in found[pp_excerpt]:
+            self._excerpt(domain, cast("pp_excerpt", node))
+        for node in found[pp_cite]:
+            if id(node) not in in_excerpts:
+                self._cite(domain, cast("pp_cite", node))
+        for node in found[pp_backlinks]:
+            self._backlinks(domain, cast("pp_backlinks", node))
+        for node in found[pp_checklist]:
+            self._checklist(domain, cast("pp_checklist", node))
+        for node in found[pp_matrix]:
+            node.replace_self(matrix_nodes(domain.picture(), node["docname"]))
+        for node in found[pp_pins]:
+            node.replace_self(pin_nodes(domain.manifest, domain.data["origins"]))
+        for node in found[pp_dashboard]:
+            node.replace_self(dashboard_nodes(domain.picture(), node["docname"]))
 
     def _record(self, domain: PypatternsDomain, node: nodes.Element) -> CitationRecord | None:
         by_doc = self.__dict__.setdefault("_by_doc", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -206,3 +207,54 @@ def test_new_page_builds_once_filled_in(tmp_path):
     (tmp_path / "p" / "index.md").write_text("# I\n\n```{toctree}\npatterns/exception-root\n```\n")
     built = build(tmp_path / "p")
     assert built.warnings == ""
+
+
+def _check_project(tmp_path, repo, pin, checkouts: str = ""):
+    src = tmp_path / "proj"
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "upstreams.toml").write_text(manifest_text("up", pin))
+    conf = 'pypatterns_manifest = "upstreams.toml"\npypatterns_require_anchor = True\n'
+    (src / "conf.py").write_text(conf + (f"pypatterns_checkouts = {checkouts!r}\n" if checkouts else ""))
+    (src / "a.md").write_text(
+        "# A\n\nGood {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n\nBad {cite}`up:pkg/errors.py:99`.\n"
+        "\nMalformed {cite}`up:pkg/errors.py`.\n"
+    )
+    return src
+
+
+def _lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if not line.startswith("check:")]
+
+
+def test_warm_check_reads_the_cache_and_says_the_same(tmp_path, capsys, monkeypatch):
+    repo, pin = make_upstream(tmp_path)
+    src = _check_project(tmp_path, repo, pin, f"up={repo}")
+    assert main(["check", str(src)]) == 1
+    cold = capsys.readouterr().out
+    assert (src / ".pypatterns/check-cache.json").is_file()
+    calls = []
+    real = Verifier.verify
+    monkeypatch.setattr(Verifier, "verify", lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    assert main(["check", str(src)]) == 1
+    warm = capsys.readouterr().out
+    assert calls == [] and _lines(warm) == _lines(cold)
+    assert "a.md:5: line_out_of_range" in warm and "a.md:7: bad_target" in warm
+    # a new pin empties the cache: the same lines are now read at another commit
+    (src / "upstreams.toml").write_text(manifest_text("up", "0" * 40))
+    assert main(["check", str(src)]) == 1
+    assert calls and "commit_missing" in capsys.readouterr().out
+
+
+def test_no_cache_for_a_plain_folder_or_a_corrupt_file(tmp_path, capsys):
+    repo, pin = make_upstream(tmp_path)
+    tree = tmp_path / "tree"
+    shutil.copytree(repo, tree, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    src = _check_project(tmp_path, repo, pin, f"up={tree}")
+    main(["check", str(src)])
+    assert not (src / ".pypatterns/check-cache.json").exists()  # a plain folder may change in place
+    src2 = _check_project(tmp_path / "b", repo, pin, f"up={repo}")
+    (src2 / ".pypatterns").mkdir()
+    (src2 / ".pypatterns/check-cache.json").write_text("{not json")
+    assert main(["check", str(src2)]) == 1
+    assert "a.md:5: line_out_of_range" in capsys.readouterr().out
+    assert main(["check", str(src2), "--no-cache"]) == 1

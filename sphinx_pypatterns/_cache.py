@@ -1,0 +1,84 @@
+"""The verdict cache of ``pypatterns check``: a warm check re-reads pages, not checkouts.
+
+One JSON file per project. Its key covers everything a verdict depends on:
+the tool's version, the running Python (its ``ast``), the check's options,
+the manifest's text and the fingerprint of every upstream's checkout. Any
+change of the key empties the cache. Plain folders named with ``NAME=DIR``
+may change in place and have no fingerprint: with one, nothing is cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from ._version import __version__
+
+__all__ = ["Entry", "VerdictCache", "cache_key"]
+
+#: (upstream, failure text or "" when verified)
+Entry = tuple[str, str]
+
+
+def cache_key(manifest_text: bytes, fingerprints: Mapping[str, str], options: Mapping[str, object]) -> str | None:
+    """The cache key, or ``None`` when some checkout cannot be fingerprinted."""
+    if any(not fp for fp in fingerprints.values()):
+        return None
+    payload = {
+        "version": __version__,
+        "python": list(sys.version_info[:3]),
+        "manifest": hashlib.sha256(manifest_text).hexdigest(),
+        "checkouts": dict(sorted(fingerprints.items())),
+        "options": dict(sorted(options.items())),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class VerdictCache:
+    """Verdicts by (target as written, symbol), valid while the key holds."""
+
+    def __init__(self, path: Path, key: str | None) -> None:
+        self.path = path
+        self.key = key
+        self.entries: dict[str, Entry] = {}
+        self._dirty = False
+        if key is None:
+            return
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("key") == key and isinstance(data.get("entries"), dict):
+            self.entries = {
+                k: (str(v[0]), str(v[1])) for k, v in data["entries"].items() if isinstance(v, list) and len(v) == 2
+            }
+
+    @staticmethod
+    def _name(target: str, symbol: str) -> str:
+        return f"{target}\x00{symbol}"
+
+    def get(self, target: str, symbol: str) -> Entry | None:
+        return self.entries.get(self._name(target, symbol)) if self.key else None
+
+    def put(self, target: str, symbol: str, entry: Entry) -> None:
+        if self.key:
+            self.entries[self._name(target, symbol)] = entry
+            self._dirty = True
+
+    def save(self) -> None:
+        """Write atomically (a temporary file renamed into place); a failure only costs speed."""
+        if not (self.key and self._dirty):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".check-cache-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"key": self.key, "entries": self.entries}, handle, sort_keys=True)
+            os.replace(tmp, self.path)
+        except OSError:
+            return

@@ -10,8 +10,9 @@ Generates, seeded and deterministic:
   directives as admonitions, citations as plain links to the same permalinks.
 
 Then measures, ``--runs`` times each, the median of: a clean HTML build with
-``-j 1`` and with ``-j 2``; an incremental rebuild after adding one citation to
-one page; the peak memory of a clean ``-j 1`` build; and ``pypatterns check``
+``-j 1`` and with ``-j 2``; an incremental rebuild after editing one page's prose,
+and after adding one citation to one page (which also changes the matrix and
+the evidence index, so those pages are rewritten too); the peak memory of a clean ``-j 1`` build; and ``pypatterns check``
 cold and warm on a project of ``--check-citations`` citations.
 
     python benchmarks/build_speed.py                 # P=250, C=5000, check at 10,000
@@ -114,7 +115,9 @@ def make_corpus(pages: int, citations: int, citer: Citer, rng: random.Random) ->
     pattern_ids = [f"p{i:04d}" for i in range(n_patterns)]
 
     def filler(i: int) -> str:
-        return " ".join(rng.choice(["library", "design", "callers", "errors", "types", "tests"]) for _ in range(40 + i % 7))
+        return " ".join(
+            rng.choice(["library", "design", "callers", "errors", "types", "tests"]) for _ in range(40 + i % 7)
+        )
 
     for i, pid in enumerate(pattern_ids):
         evidence_o, evidence_p = citer.many(per_page - 1)
@@ -225,6 +228,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="P=24, C=240, check at 1,000, one run")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--only", choices=["build", "check"], help="measure only the builds, or only the check")
+    parser.add_argument("--generate-only", action="store_true", help="write the corpus (with --keep) and stop")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it (for profiling)")
     args = parser.parse_args()
     if args.quick:
@@ -253,10 +257,12 @@ def main() -> None:
             "machine": f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
         }
         print(f"corpus: {len(corpus.ours)} pages, {corpus.citations} citations, {files} upstream files", flush=True)
+        if args.generate_only:
+            return
         timings: dict[str, dict[str, list[float]]] = {}
         variants = [] if args.only == "check" else [("plain", plain), ("ours", ours)]
         for label, src in variants:
-            t = timings.setdefault(label, {"j1": [], "j2": [], "incremental": [], "rss": []})
+            t = timings.setdefault(label, {"j1": [], "j2": [], "incremental": [], "incremental_cite": [], "rss": []})
             out = root / f"out-{label}"
             for i in range(args.runs):
                 secs, rss = sphinx(src, out, 1, clean=True)
@@ -270,14 +276,23 @@ def main() -> None:
             target = src / "patterns" / "p0000.md"
             original = target.read_text()
             for i in range(args.runs):
+                # prose: a sentence reworded; no global data changes
+                sphinx(src, out, 1, clean=False)  # settle
+                target.write_text(original.replace("## Why\n\n", f"## Why\n\nReworded {i}. ", 1))
+                secs, _ = sphinx(src, out, 1, clean=False)
+                t["incremental"].append(secs)
+                target.write_text(original)
+                print(f"  {label} incremental (prose) run {i + 1}: {secs:.2f} s", flush=True)
+            for i in range(args.runs):
+                # evidence: one more citation; the matrix and the evidence index change too
                 sphinx(src, out, 1, clean=False)  # settle
                 cite_o, cite_p = Citer(random.Random(i), index, commit).pair("mirror")
                 added = cite_o if label == "ours" else cite_p
                 target.write_text(original.replace("Evidence: ", f"Evidence: {added}, ", 1))
                 secs, _ = sphinx(src, out, 1, clean=False)
-                t["incremental"].append(secs)
+                t["incremental_cite"].append(secs)
                 target.write_text(original)
-                print(f"  {label} incremental run {i + 1}: {secs:.2f} s", flush=True)
+                print(f"  {label} incremental (citation) run {i + 1}: {secs:.2f} s", flush=True)
             sphinx(src, out, 1, clean=False)
         # pypatterns check at --check-citations
         check_src = root / "check"
@@ -290,7 +305,7 @@ def main() -> None:
             cold.append(run([sys.executable, "-m", "sphinx_pypatterns", "check", str(check_src)])[0])
             warm.append(run([sys.executable, "-m", "sphinx_pypatterns", "check", str(check_src)])[0])
         summary: dict[str, dict[str, float]] = {}
-        for key in ("j1", "j2", "incremental", "rss") if timings else ():
+        for key in ("j1", "j2", "incremental", "incremental_cite", "rss") if timings else ():
             p, o = median(timings["plain"][key]), median(timings["ours"][key])
             summary[key] = {"plain": p, "ours": o, "ratio": o / p}
         if cold:
@@ -301,7 +316,8 @@ def main() -> None:
         print()
         print(f"| measure | plain | ours | ours / plain |  ({results['machine']}, {args.runs} runs, medians)")
         print("|---|---|---|---|")
-        names = {"j1": "clean build -j 1", "j2": "clean build -j 2", "incremental": "incremental, one page",
+        names = {"j1": "clean build -j 1", "j2": "clean build -j 2", "incremental": "incremental, one page's prose edited",
+                 "incremental_cite": "incremental, one citation added to one page",
                  "rss": "peak memory -j 1 (MiB)"}  # fmt: skip
         for key, name in names.items():
             if key not in summary:

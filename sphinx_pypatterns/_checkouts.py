@@ -119,6 +119,7 @@ class GitCheckout:
         description: str = "",
         origin: str = "",
     ) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
         if not COMMIT_RE.match(commit):
             raise CheckoutError(f"refusing commit {commit[:50]!r}: not 40 hex characters", subtype="bad_commit")
         self.repo = Path(repo)
@@ -128,7 +129,6 @@ class GitCheckout:
         self.origin = origin or "a git repository, read at the commit"
         # a commit names its content: the repository's place and the commit identify every read
         self.fingerprint = f"git {os.path.realpath(self.repo)} {commit}"
-        self._proc: subprocess.Popen[bytes] | None = None
         self._checked = False
 
     def _process(self) -> subprocess.Popen[bytes]:

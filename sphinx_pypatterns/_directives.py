@@ -261,6 +261,10 @@ class CiteDirective(SphinxDirective):
             self.lineno,
             block=True,
         )
+        if symbol and parse_anchor(symbol) is None and "error" not in ref:
+            # the one warning is the bad :symbol: above; the citation is not verified without it
+            ref["error"] = "bad_target"
+            ref["message"] = f"the :symbol: {symbol!r} is not a dotted Python name"
         excerpt = pp_excerpt("", caption=(self.options.get("caption") or "").strip())
         excerpt += ref
         container += excerpt

@@ -164,6 +164,7 @@ class PypatternsDomain(Domain):
     def _changed(self) -> None:
         self.__dict__.pop("_index_cache", None)
         self.__dict__.pop("_picture_cache", None)
+        self.__dict__.pop("_reverse_cache", None)
 
     def _where(self, docname: str, lineno: int) -> str:
         return f"{self.env.doc2path(docname, False)}:{lineno}"
@@ -208,7 +209,7 @@ class PypatternsDomain(Domain):
             record["title"] = title or record["id"]
         self._changed()
         cards = [n for n in document.findall(nodes.container) if n.get("pp-kind")]
-        for card in cards:
+        for card in cards[:1]:  # a second header has its own warning (duplicate_header)
             self._check_placement(card, top, docname)
         if headers and top is not None:
             headers[0]["sections"] = _section_lines(top)
@@ -436,25 +437,38 @@ class PypatternsDomain(Domain):
                 changed.append(docname)
         return changed
 
+    def _reverse(self) -> dict[tuple[str, str, str], set[str]]:
+        """(relation, kind, id) -> docnames pointing there; rebuilt only after a change."""
+        rev: dict[tuple[str, str, str], set[str]] | None = self.__dict__.get("_reverse_cache")
+        if rev is None:
+            rev = {}
+            for cands in self.candidates.values():
+                for c in cands:
+                    rev.setdefault(("nominated_by", "pattern", c["id"]), set()).add(c["docname"])
+            for r in self.all_headers():
+                if r["kind"] == "smell":
+                    for target in r["inverts"]:
+                        rev.setdefault(("inverted_by", "pattern", target), set()).add(r["docname"])
+            for d, refs in self.data["xrefs"].items():
+                for kind, ident in refs:
+                    rev.setdefault(("referenced_by", kind, ident), set()).add(d)
+            self.__dict__["_reverse_cache"] = rev
+        return rev
+
     def backlinks(self, record: HeaderRecord) -> dict[str, list[str]]:
         """Docnames that point at ``record``, by relation."""
+        rev = self._reverse()
         links: dict[str, list[str]] = {}
         if record["kind"] == "pattern":
-            links["nominated_by"] = sorted(
-                {c["docname"] for cs in self.candidates.values() for c in cs if c["id"] == record["id"]}
-            )
-            links["inverted_by"] = sorted(
-                r["docname"] for r in self.all_headers() if r["kind"] == "smell" and record["id"] in r["inverts"]
-            )
+            links["nominated_by"] = sorted(rev.get(("nominated_by", "pattern", record["id"]), ()))
+            links["inverted_by"] = sorted(rev.get(("inverted_by", "pattern", record["id"]), ()))
         if record["kind"] == "source-note":
             links["nominates"] = sorted({c["id"] for c in self.candidates.get(record["docname"], [])})
         already = {d for docs in links.values() for d in docs}
         links["referenced_by"] = sorted(
             d
-            for d, refs in self.data["xrefs"].items()
-            if d != record["docname"]
-            and d not in already
-            and any(k == record["kind"] and i == record["id"] for k, i in refs)
+            for d in rev.get(("referenced_by", record["kind"], record["id"]), ())
+            if d != record["docname"] and d not in already
         )
         return links
 

@@ -335,7 +335,7 @@ def evidence_json(
     for docname, refs in sorted(xrefs.items()):
         for kind, ident in refs:
             links.append({"type": "references", "from": docname, "to": ident, "kind": kind})
-    links.sort(key=lambda link: json.dumps(link, sort_keys=True))
+    links.sort(key=lambda link: (str(link["type"]), str(link["from"]), str(link["to"]), str(sorted(link.items()))))
     upstreams = {}
     if manifest is not None:
         for name, up in sorted(manifest.upstreams.items()):
@@ -367,4 +367,9 @@ def evidence_json(
             for f in picture.findings
         ],
     }
-    return json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    # compact: the C encoder (indentation would take the slow pure-Python one); one line per top-level key
+    lines = [
+        f"{json.dumps(key)}:{json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(',', ':'))}"
+        for key, value in sorted(payload.items())
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}\n"

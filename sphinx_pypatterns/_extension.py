@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 from typing import cast
@@ -15,6 +16,7 @@ from ._checkouts import parse_checkouts_spec
 from ._config import register_config
 from ._domain import PypatternsDomain
 from ._errors import ManifestError
+from ._html import keep_unchanged_evidence_index
 from ._log import warn
 from ._manifest import Manifest, load_manifest
 from ._nodes import register_nodes
@@ -64,6 +66,64 @@ def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
         return domain.on_env_updated(verifier)
 
 
+#: The codec pages are read with: the configured UTF-8, with undecodable bytes read as U+FFFD.
+#: Sphinx itself stops with a traceback on them; we warn at the line instead (``_on_source_read``).
+_LENIENT = "pypatterns_lenient_utf_8_sig"
+
+
+def _lenient_codec(name: str) -> codecs.CodecInfo | None:
+    if name != _LENIENT:
+        return None
+    base = codecs.lookup("utf-8-sig")
+
+    def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+        return base.decode(data, "replace")
+
+    class Incremental(codecs.BufferedIncrementalDecoder):
+        def __init__(self, errors: str = "strict") -> None:
+            super().__init__("replace")
+            self._inner = base.incrementaldecoder("replace")
+
+        def _buffer_decode(self, data: bytes, errors: str, final: bool) -> tuple[str, int]:  # type: ignore[override]
+            return self._inner.decode(data, final), len(data)
+
+    return codecs.CodecInfo(
+        base.encode,
+        decode,  # type: ignore[arg-type]
+        incrementalencoder=base.incrementalencoder,
+        incrementaldecoder=Incremental,
+        name=_LENIENT,
+    )
+
+
+codecs.register(_lenient_codec)
+
+
+def _on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    if codecs.lookup(app.config.source_encoding or "utf-8").name in ("utf-8", "utf-8-sig"):
+        env.settings["input_encoding"] = _LENIENT
+
+
+def _on_source_read(app: Sphinx, docname: str, content: list[str]) -> None:
+    """Name the first byte that is not UTF-8 (Sphinx replaces it with "?"), so no text is silently lost."""
+    try:
+        raw = Path(app.env.doc2path(docname)).read_bytes()
+    except OSError:
+        return
+    try:
+        raw.decode(app.config.source_encoding or "utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        warn(
+            f"byte {raw[exc.start : exc.start + 1]!r} at offset {exc.start} is not valid "
+            f"{app.config.source_encoding}: save the page as UTF-8 (Sphinx shows it as '?')",
+            "source_encoding",
+            (docname, line),
+        )
+    except LookupError:
+        return
+
+
 def _on_missing_reference(app: Sphinx, domain: object, node: object) -> bool | None:
     from sphinx.addnodes import pending_xref
 
@@ -90,6 +150,9 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_post_transform(PypatternsResolver)
     register_print(app)
     app.connect("builder-inited", _load_manifest)
+    app.connect("builder-inited", keep_unchanged_evidence_index)
+    app.connect("env-before-read-docs", _on_env_before_read_docs)
+    app.connect("source-read", _on_source_read)
     app.connect("env-updated", _on_env_updated)
     app.connect("build-finished", write_evidence)
     app.add_builder(EvidenceBuilder)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from docutils import nodes
 from docutils.nodes import system_message
 from sphinx.environment import BuildEnvironment
@@ -15,6 +17,37 @@ from ._nodes import pp_cite
 from ._targets import parse_anchor, parse_target, split_title
 
 __all__ = ["CandidateRole", "CiteRole", "PPXRefRole", "make_cite_node"]
+
+
+def role_line(env: BuildEnvironment, rawtext: str, reported: int) -> int:
+    """The exact line of an inline role in its page.
+
+    MyST reports every role of a multi-line paragraph at the paragraph's first
+    line; the role's own line is found in the source from there on, past the
+    roles with the same text already placed.
+    """
+    docname = env.docname
+    pages: dict[str, list[str]] = env.temp_data.setdefault("pp_source_lines", {})  # type: ignore[assignment]
+    lines = pages.get(docname)
+    if lines is None:
+        try:
+            text = Path(env.doc2path(docname)).read_bytes().decode("utf-8-sig", "replace")
+        except OSError:
+            text = ""
+        # as markdown-it reads it: NUL becomes U+FFFD
+        lines = pages[docname] = text.replace("\x00", "\ufffd").split("\n")
+    # MyST passes the role as ":name:`text`"; the page has "{name}`text`": match from the backtick
+    first = rawtext[rawtext.find("`") :].split("\n", 1)[0] if "`" in rawtext else rawtext.split("\n", 1)[0]
+    cursors: dict[str, tuple[int, int]] = env.temp_data.setdefault("pp_role_cursors", {})  # type: ignore[assignment]
+    line, col = cursors.get(first, (0, 0))
+    if line < reported - 1:
+        line, col = reported - 1, 0
+    for index in range(line, min(len(lines), reported - 1 + 1000)):
+        found = lines[index].find(first, col if index == line else 0)
+        if found >= 0:
+            cursors[first] = (index, found + len(first))
+            return index + 1
+    return reported
 
 
 def make_cite_node(
@@ -54,7 +87,7 @@ class CiteRole(SphinxRole):
 
     def run(self) -> tuple[list[nodes.Node], list[system_message]]:
         title, text = split_title(self.text)
-        lineno = self.get_source_info()[1] or self.lineno
+        lineno = role_line(self.env, self.rawtext, self.get_source_info()[1] or self.lineno)
         symbol = parse_anchor(title) or "" if title else ""
         return [make_cite_node(self.env, text, symbol, title, self.env.docname, lineno)], []
 
@@ -65,10 +98,15 @@ class PPXRefRole(XRefRole):
     def run(self) -> tuple[list[nodes.Node], list[system_message]]:
         self.name = "pp:" + self.name.rpartition(":")[2]
         if not self.target.strip():
-            lineno = self.get_source_info()[1] or self.lineno
+            lineno = role_line(self.env, self.rawtext, self.get_source_info()[1] or self.lineno)
             warn(f"the {{{self.name[3:]}}} role has an empty target", "empty_target", (self.env.docname, lineno))
             return [nodes.inline(self.rawtext, self.title)], []
-        return super().run()
+        result, messages = super().run()
+        lineno = role_line(self.env, self.rawtext, self.get_source_info()[1] or self.lineno)
+        for node in result:
+            if isinstance(node, nodes.Element):
+                node.line = lineno
+        return result, messages
 
 
 class CandidateRole(PPXRefRole):
@@ -80,6 +118,6 @@ class CandidateRole(PPXRefRole):
     def run(self) -> tuple[list[nodes.Node], list[system_message]]:
         target = self.target.strip()
         if target and not SLUG_RE.match(target):
-            lineno = self.get_source_info()[1] or self.lineno
+            lineno = role_line(self.env, self.rawtext, self.get_source_info()[1] or self.lineno)
             warn(f"candidate id {target!r} is not a lower-case slug", "bad_id", (self.env.docname, lineno))
         return super().run()

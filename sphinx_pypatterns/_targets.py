@@ -48,6 +48,9 @@ def validate_relpath(path: str) -> str:
         raise TargetError("the path is empty", subtype="bad_path")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
         raise TargetError("the path contains a NUL or control character", subtype="bad_path")
+    if "\ufffd" in path:
+        # what a reader puts for a NUL or an undecodable byte (markdown-it does so for NUL)
+        raise TargetError("the path contains U+FFFD, the mark of a NUL or undecodable byte", subtype="bad_path")
     shown = path if len(path) <= 80 else path[:77] + "..."
     if len(path) > MAX_PATH_CHARS:
         raise TargetError(f"the path is longer than {MAX_PATH_CHARS} characters", subtype="bad_path")

@@ -171,3 +171,13 @@ def make_repo(path: Path, commits: list[dict[str, str | bytes | None]]) -> list[
         git(path, "commit", "-q", "-m", f"commit {len(shas)}")
         shas.append(git(path, "rev-parse", "HEAD"))
     return shas
+
+
+@pytest.fixture
+def offline_index(tmp_path, monkeypatch):
+    """A find-links folder that pip uses instead of any index (the tests never download)."""
+    links = tmp_path / "links"
+    links.mkdir()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    return links

@@ -328,7 +328,7 @@ def test_evidence_json_is_complete_and_deterministic(tmp_path, upstream):
     kinds = {link["type"] for link in data["links"]}
     assert kinds == {"cites", "nominates", "inverts", "references"}
     assert {"type": "inverts", "from": "smells/bare", "to": "exception-root", "lineno": 3} in data["links"]
-    assert data["links"] == sorted(data["links"], key=lambda x: json.dumps(x, sort_keys=True))
+    assert data["links"] == sorted(data["links"], key=lambda x: (x["type"], x["from"], x["to"], str(sorted(x.items()))))
     assert str(tmp_path) not in text.decode()
     root_cite = next(c for c in data["citations"] if c["docname"] == "patterns/root" and c["upstream"] == "two")
     assert root_cite["permalink"] == f"https://example.invalid/two/blob/{pin}/pkg/errors.py#L14-L15"
@@ -432,3 +432,25 @@ def test_parallel_build_gives_the_serial_evidence(tmp_path, upstream):
     assert a.keys() == b.keys() and [k for k in a if a[k] != b[k]] == []
     assert sorted(serial.located()) == sorted(parallel.located())
     assert any(w[2] == "pypatterns.thin_evidence" for w in serial.located())
+
+
+def test_evidence_index_page_is_rewritten_only_when_it_changes(tmp_path, upstream):
+    repo, pin = upstream
+    inc = write_evidence_project(tmp_path / "inc", repo, pin, evidence_files())
+    first = build(inc)
+    index = Path(first.app.outdir) / "pp-evidence.html"
+    stamp = index.stat().st_mtime_ns
+    # prose only: the index shows nothing new and is kept
+    thin = inc / "patterns/thin.md"
+    thin.write_text(thin.read_text().replace("Text for why.", "Text for why, reworded."))
+    build(inc)
+    assert index.stat().st_mtime_ns == stamp
+    # a new citation: the index is rewritten
+    thin.write_text(thin.read_text().replace("Evidence: ", f"Evidence: {ROOT_TWO} ", 1))
+    third = build(inc)
+    assert index.stat().st_mtime_ns != stamp
+    clean = tmp_path / "clean"
+    shutil.copytree(inc, clean, ignore=shutil.ignore_patterns("_build"))
+    fresh = build(clean, freshenv=True)
+    assert index.read_bytes() == (Path(fresh.app.outdir) / "pp-evidence.html").read_bytes()
+    assert third.html("patterns/thin") == fresh.html("patterns/thin")

@@ -20,15 +20,6 @@ from sphinx_pypatterns._sync import find_python, safe_extract
 COMMIT = "a" * 40
 
 
-@pytest.fixture
-def offline_index(tmp_path, monkeypatch):
-    links = tmp_path / "links"
-    links.mkdir()
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
-    return links
-
-
 def sdist_manifest(name: str, version: str, sha: str, mount: str = "") -> str:
     return manifest_text(
         name, COMMIT, f'sdist = [{{ requirement = "{name}=={version}", sha256 = "{sha}", mount = "{mount}" }}]\n'

@@ -88,6 +88,7 @@ class PypatternsDomain(Domain):
         "view": {},  # docname -> hash of the global data it shows
         "pins": {},  # upstream -> fingerprint of pin and checkout
         "origins": {},  # upstream -> how its checkout was materialised (no paths)
+        "docset": [],  # every docname at the last build: adding or removing a page moves every page's navigation
         "manifest": None,  # Manifest | None
     }
     data_version = 2
@@ -305,7 +306,16 @@ class PypatternsDomain(Domain):
         self._changed()
         for finding in self.picture().findings:
             warn(finding.message, finding.subtype, (finding.docname, finding.lineno))
-        return self._changed_views(self._index())
+        changed = self._changed_views(self._index())
+        docset = sorted(self.env.found_docs)
+        if self.data["docset"] != docset:
+            # Sphinx rewrites only the toctree's parent, so a neighbour's next/previous links and every
+            # sidebar would be stale: a new or removed page rewrites every page, as a clean build would
+            first = not self.data["docset"]
+            self.data["docset"] = docset
+            if not first:
+                return docset
+        return changed
 
     def _verify(self, verifier: Verifier | None) -> None:
         manifest = self.manifest

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator, Set
 from pathlib import Path
 from typing import cast
 
@@ -11,25 +14,22 @@ from sphinx.application import Sphinx
 from sphinx.builders import Builder
 
 from ._domain import PypatternsDomain
-from ._evidence import evidence_json
+from ._evidence import evidence_chunks
 
 __all__ = ["EvidenceBuilder", "write_evidence"]
 
 FILENAME = "evidence.json"
 
 
-def evidence_text(app: Sphinx) -> str:
-    """The deterministic ``evidence.json`` of the current environment."""
+def evidence_chunks_of(app: Sphinx) -> Iterator[str]:
+    """The deterministic ``evidence.json`` of the current environment, in pieces."""
     env = app.env
     domain = cast("PypatternsDomain", env.get_domain("pp"))
     documents = {}
     for docname in env.found_docs:
         title = env.titles.get(docname)
         documents[docname] = (str(env.doc2path(docname, False)).replace("\\", "/"), title.astext() if title else "")
-    permalinks = {
-        (docname, rec["node_id"]): domain.permalink(rec) for docname, recs in domain.citations.items() for rec in recs
-    }
-    return evidence_json(
+    return evidence_chunks(
         domain.picture(),
         domain.headers,
         domain.citations,
@@ -37,20 +37,45 @@ def evidence_text(app: Sphinx) -> str:
         domain.data["xrefs"],
         documents,
         domain.manifest,
-        permalinks,
+        domain.permalink,
     )
 
 
 def write_evidence(app: Sphinx, exc: BaseException | None) -> None:
-    """``build-finished``: write ``evidence.json`` next to the builder's output."""
+    """``build-finished``: write ``evidence.json`` next to the builder's output.
+
+    Streamed to a temporary file and renamed into place, only when its
+    content changed (so its time stamp means something).
+    """
     if exc is not None or app.builder is None:
         return
     outdir = Path(app.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    text = evidence_text(app)
     target = outdir / FILENAME
-    if not target.exists() or target.read_text("utf-8") != text:
-        target.write_text(text, "utf-8")
+    new = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=".evidence-", suffix=".json", dir=outdir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            for chunk in evidence_chunks_of(app):
+                handle.write(chunk)
+                new.update(chunk.encode("utf-8"))
+        if target.is_file() and _sha256(target) == new.hexdigest():
+            os.unlink(tmp)
+        else:
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class EvidenceBuilder(Builder):

@@ -105,7 +105,11 @@ class _HeaderDirective(SphinxDirective):
             self.state.document.ids[anchor] = card
         fields = nodes.field_list(classes=["pypatterns-fields"])
         for label, body in self.card_fields(record):
-            fields += nodes.field("", nodes.field_name("", label), nodes.field_body("", body))
+            name = nodes.field_name("", label)
+            # with a source and line, Sphinx's source workaround leaves the field name alone
+            # (it would otherwise serialise every field name to XML for a debug message)
+            name.source, name.line = card.source, card.line
+            fields += nodes.field("", name, nodes.field_body("", body))
         card += fields
         card += pp_backlinks("", docname=self.env.docname, kind=self.kind, ppid=record["id"])
         return card

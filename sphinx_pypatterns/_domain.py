@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterable, Iterator, Set
 from typing import Any, ClassVar, cast
 
@@ -91,7 +92,7 @@ class PypatternsDomain(Domain):
         "docset": [],  # every docname at the last build: adding or removing a page moves every page's navigation
         "manifest": None,  # Manifest | None
     }
-    data_version = 2
+    data_version = 3
 
     # -- data access -------------------------------------------------------
 
@@ -346,42 +347,52 @@ class PypatternsDomain(Domain):
         # the cited lines are kept only where they are printed: cite directives, and
         # inline citations when their compact excerpts are on
         keep_inline_lines = bool(self.env.config.pypatterns_print_inline_excerpts)
-        for docname in sorted(self.citations):
-            missing_reported: set[str] = set()
-            pending = [r for r in self.citations[docname] if r["verdict"] is None]
-            for rec in pending:
-                if verifier is None or manifest is None or rec["upstream"] not in manifest.upstreams:
-                    verdict = VerdictRecord(
-                        ok=False,
-                        subtype="no_manifest",
-                        message=f"no manifest pins upstream {rec['upstream']!r}: set pypatterns_manifest in conf.py",
-                        lines=[],
-                    )
-                else:
-                    target = CitationTarget(rec["upstream"], rec["path"], rec["start"], rec["end"])
-                    result = verifier.verify(target, rec["symbol"], require_anchor=require_anchor)
-                    verdict = VerdictRecord(
-                        ok=result.ok,
-                        subtype=result.subtype,
-                        message=result.message,
-                        lines=list(result.lines) if rec["block"] or keep_inline_lines else [],
-                    )
-                rec["verdict"] = verdict
-                if verdict["ok"]:
+        pending = {d: [r for r in recs if r["verdict"] is None] for d, recs in sorted(self.citations.items())}
+        # verify file by file, so the verifier holds few files at a time (the build's memory peak)
+        order = sorted(
+            (r for recs in pending.values() for r in recs), key=lambda r: (r["upstream"], r["path"], r["start"])
+        )
+        for rec in order:
+            if verifier is None or manifest is None or rec["upstream"] not in manifest.upstreams:
+                rec["verdict"] = VerdictRecord(
+                    ok=False,
+                    subtype="no_manifest",
+                    message=f"no manifest pins upstream {rec['upstream']!r}: set pypatterns_manifest in conf.py",
+                    lines=[],
+                )
+                continue
+            target = CitationTarget(rec["upstream"], rec["path"], rec["start"], rec["end"])
+            result = verifier.verify(target, rec["symbol"], require_anchor=require_anchor)
+            keep = rec["block"] or keep_inline_lines
+            if result.ok and not keep:
+                rec["verdict"] = _VERIFIED  # shared (also in the pickled environment): never mutated in place
+                continue
+            rec["verdict"] = VerdictRecord(
+                ok=result.ok, subtype=result.subtype, message=result.message, lines=list(result.lines) if keep else []
+            )
+        for docname, recs in pending.items():
+            self._report(docname, recs)
+
+    @staticmethod
+    def _report(docname: str, pending: list[CitationRecord]) -> None:
+        """Warn for every failed new citation of a page; a missing checkout once per upstream."""
+        missing_reported: set[str] = set()
+        for rec in pending:
+            verdict = rec["verdict"]
+            if verdict is None or verdict["ok"]:
+                continue
+            if verdict["subtype"] in ("checkout_missing", "commit_missing", "no_manifest"):
+                if rec["upstream"] in missing_reported:
                     continue
-                if verdict["subtype"] in ("checkout_missing", "commit_missing", "no_manifest"):
-                    if rec["upstream"] in missing_reported:
-                        continue
-                    missing_reported.add(rec["upstream"])
-                    count = sum(1 for r in pending if r["upstream"] == rec["upstream"])
-                    warn(
-                        f"{count} citation(s) of {rec['upstream']!r} on this page cannot be verified: "
-                        f"{verdict['message']}",
-                        verdict["subtype"],
-                        (docname, rec["lineno"]),
-                    )
-                    continue
-                warn(f"{rec['target']}: {verdict['message']}", verdict["subtype"], (docname, rec["lineno"]))
+                missing_reported.add(rec["upstream"])
+                count = sum(1 for r in pending if r["upstream"] == rec["upstream"])
+                warn(
+                    f"{count} citation(s) of {rec['upstream']!r} on this page cannot be verified: {verdict['message']}",
+                    verdict["subtype"],
+                    (docname, rec["lineno"]),
+                )
+                continue
+            warn(f"{rec['target']}: {verdict['message']}", verdict["subtype"], (docname, rec["lineno"]))
 
     def view_of(self, docname: str, index: dict[tuple[str, str], HeaderRecord]) -> dict[str, object]:
         """The global data that the page ``docname`` shows."""
@@ -533,6 +544,9 @@ class PypatternsDomain(Domain):
             yield ident, record["title"] or ident, kind, record["docname"], record["anchor"], 1
 
 
+#: The verdict of every verified citation whose lines are not kept.
+_VERIFIED = VerdictRecord(ok=True, subtype="", message="", lines=[])
+
 _PARSE_SUBTYPES = frozenset({"bad_target", "bad_path", "bad_lines", "empty_target", "unknown_upstream"})
 
 
@@ -598,10 +612,11 @@ def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecor
     verdict = None
     if error:
         verdict = VerdictRecord(ok=False, subtype=error, message=node.get("message", ""), lines=[])
+    # interned: thousands of records repeat a few upstreams, paths and section titles
     return CitationRecord(
         target=node["target"],
-        upstream=node.get("upstream", ""),
-        path=node.get("path", ""),
+        upstream=sys.intern(node.get("upstream", "")),
+        path=sys.intern(node.get("path", "")),
         start=node.get("start", 0),
         end=node.get("end", 0),
         symbol=node["symbol"],
@@ -610,6 +625,6 @@ def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecor
         lineno=node["lineno"],
         node_id=node["node_id"],
         block=bool(node.get("block")),
-        section=section_of.get(id(node), ""),
+        section=sys.intern(section_of.get(id(node), "")),
         verdict=verdict,
     )

@@ -8,7 +8,7 @@ every builder and every process.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ._manifest import Manifest
@@ -22,7 +22,7 @@ __all__ = [
     "PatternStats",
     "Picture",
     "compute_picture",
-    "evidence_json",
+    "evidence_chunks",
 ]
 
 #: Bumped whenever a key of ``evidence.json`` changes meaning or disappears.
@@ -262,7 +262,33 @@ def _note_findings(head: HeaderRecord, items: Sequence[ItemRecord], rules: Evide
     ]
 
 
-def evidence_json(
+def _dump(value: object) -> str:
+    # compact: the C encoder (indentation would take the slow pure-Python one)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _citation_entry(docname: str, rec: CitationRecord, permalink: str) -> dict[str, object]:
+    verdict = rec["verdict"]
+    return {
+        "docname": docname,
+        "id": rec["node_id"],
+        "lineno": rec["lineno"],
+        "target": rec["target"],
+        "upstream": rec["upstream"] or None,
+        "path": rec["path"] or None,
+        "start": rec["start"] or None,
+        "end": rec["end"] or None,
+        "symbol": rec["symbol"] or None,
+        "section": rec["section"],
+        "block": rec["block"],
+        "verified": bool(verdict and verdict["ok"]),
+        "result": ("ok" if verdict["ok"] else verdict["subtype"]) if verdict else "unchecked",
+        "message": verdict["message"] if verdict and not verdict["ok"] else "",
+        "permalink": permalink or None,
+    }
+
+
+def evidence_chunks(
     picture: Picture,
     headers: Mapping[str, Sequence[HeaderRecord]],
     citations: Mapping[str, Sequence[CitationRecord]],
@@ -270,17 +296,18 @@ def evidence_json(
     xrefs: Mapping[str, Sequence[Sequence[str]]],
     documents: Mapping[str, tuple[str, str]],
     manifest: Manifest | None,
-    permalinks: Mapping[tuple[str, str], str],
-) -> str:
-    """The deterministic ``evidence.json`` text (schema in the user guide).
+    permalink: Callable[[CitationRecord], str],
+) -> Iterator[str]:
+    """The deterministic ``evidence.json`` text in pieces (schema in the user guide).
 
-    ``documents`` maps every docname to (source path relative to the
-    source folder, title); ``permalinks`` maps (docname, citation id) to
-    the citation's permalink.
+    Streamed, so a handbook's thousands of citations never sit in memory as
+    one payload: one line per top-level key, one line per citation and link.
+    ``documents`` maps every docname to (source path relative to the source
+    folder, title).
     """
     docs = []
     for docname, (path, title) in sorted(documents.items()):
-        head = headers.get(docname, [None])[0] if headers.get(docname) else None
+        head = headers[docname][0] if headers.get(docname) else None
         entry: dict[str, object] = {
             "docname": docname,
             "path": path,
@@ -298,44 +325,24 @@ def evidence_json(
             else:
                 entry.update(upstream=head["upstream"])
         docs.append(entry)
-    cites = []
-    links: list[dict[str, object]] = []
-    for docname, recs in sorted(citations.items()):
+    # links as sortable tuples: (type, from, to, extra key, extra value)
+    links: list[tuple[str, str, str, str, str | int]] = []
+    for docname, recs in citations.items():
         for rec in recs:
-            verdict = rec["verdict"]
-            cites.append(
-                {
-                    "docname": docname,
-                    "id": rec["node_id"],
-                    "lineno": rec["lineno"],
-                    "target": rec["target"],
-                    "upstream": rec["upstream"] or None,
-                    "path": rec["path"] or None,
-                    "start": rec["start"] or None,
-                    "end": rec["end"] or None,
-                    "symbol": rec["symbol"] or None,
-                    "section": rec["section"],
-                    "block": rec["block"],
-                    "verified": bool(verdict and verdict["ok"]),
-                    "result": ("ok" if verdict["ok"] else verdict["subtype"]) if verdict else "unchecked",
-                    "message": verdict["message"] if verdict and not verdict["ok"] else "",
-                    "permalink": permalinks.get((docname, rec["node_id"]), "") or None,
-                }
-            )
             if rec["upstream"]:
-                links.append({"type": "cites", "from": docname, "to": rec["upstream"], "citation": rec["node_id"]})
-    for docname, cands in sorted(candidates.items()):
+                links.append(("cites", docname, rec["upstream"], "citation", rec["node_id"]))
+    for docname, cands in candidates.items():
         for cand in cands:
-            links.append({"type": "nominates", "from": docname, "to": cand["id"], "lineno": cand["lineno"]})
-    for docname, hs in sorted(headers.items()):
+            links.append(("nominates", docname, cand["id"], "lineno", cand["lineno"]))
+    for docname, hs in headers.items():
         for head in hs[:1]:
             if head["kind"] == "smell":
                 for target in head["inverts"]:
-                    links.append({"type": "inverts", "from": docname, "to": target, "lineno": head["lineno"]})
-    for docname, refs in sorted(xrefs.items()):
+                    links.append(("inverts", docname, target, "lineno", head["lineno"]))
+    for docname, refs in xrefs.items():
         for kind, ident in refs:
-            links.append({"type": "references", "from": docname, "to": ident, "kind": kind})
-    links.sort(key=lambda link: (str(link["type"]), str(link["from"]), str(link["to"]), str(sorted(link.items()))))
+            links.append(("references", docname, ident, "kind", kind))
+    links.sort(key=lambda link: (link[0], link[1], link[2], link[3], str(link[4])))
     upstreams = {}
     if manifest is not None:
         for name, up in sorted(manifest.upstreams.items()):
@@ -346,12 +353,10 @@ def evidence_json(
                 "license": up.license,
                 "sources": list(up.sources),
             }
-    payload = {
+    small: dict[str, object] = {
         "schema_version": SCHEMA_VERSION,
         "upstreams": upstreams,
         "documents": docs,
-        "citations": cites,
-        "links": links,
         "candidates": [
             {"id": c.id, "nominated_by": c.nominated_by, "pattern": c.pattern or None} for c in picture.candidates
         ],
@@ -367,9 +372,22 @@ def evidence_json(
             for f in picture.findings
         ],
     }
-    # compact: the C encoder (indentation would take the slow pure-Python one); one line per top-level key
-    lines = [
-        f"{json.dumps(key)}:{json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(',', ':'))}"
-        for key, value in sorted(payload.items())
-    ]
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    keys = sorted([*small, "citations", "links"])
+    yield "{\n"
+    for i, key in enumerate(keys):
+        yield f"{json.dumps(key)}:"
+        if key == "citations":
+            yield "[\n"
+            first = True
+            for docname, recs in sorted(citations.items()):
+                for rec in recs:
+                    yield ("" if first else ",\n") + _dump(_citation_entry(docname, rec, permalink(rec)))
+                    first = False
+            yield "\n]"
+        elif key == "links":
+            yield "[\n"
+            yield ",\n".join(_dump({"type": t, "from": f, "to": to, k: v}) for t, f, to, k, v in links)
+            yield "\n]"
+        else:
+            yield _dump(small[key])
+        yield ",\n" if i < len(keys) - 1 else "\n}\n"

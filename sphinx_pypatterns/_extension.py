@@ -62,7 +62,8 @@ def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     if domain.manifest is None:
         return domain.on_env_updated(None)
     spec = checkouts_spec(app)
-    with Verifier(domain.manifest, spec, max_bytes=app.config.pypatterns_max_file_bytes) as verifier:
+    verifier = Verifier(domain.manifest, spec, max_bytes=app.config.pypatterns_max_file_bytes, max_files=16)
+    with verifier:
         return domain.on_env_updated(verifier)
 
 
@@ -159,7 +160,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("warn-missing-reference", _on_missing_reference)
     return {
         "version": __version__,
-        "env_version": 2,
+        "env_version": 3,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

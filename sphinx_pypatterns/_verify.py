@@ -43,12 +43,15 @@ class Verifier:
 
     Use as a context manager, or call :meth:`close`: it ends the
     ``git cat-file`` processes. Blobs are cached by content key, so every
-    file is read and parsed at most once.
+    file is read and parsed at most once (unless ``max_files`` bounds the cache).
     """
 
     manifest: Manifest
     checkouts: CheckoutSpec
     max_bytes: int = DEFAULT_MAX_BYTES
+    #: Hold at most this many files' lines (all are dropped when it is reached); ``None``: no limit.
+    #: For callers that verify file by file, a small bound keeps memory flat.
+    max_files: int | None = None
     _open: dict[str, FolderCheckout | GitCheckout | CheckoutError] = field(default_factory=dict)
     _files: dict[tuple[str, str], _Blob | CheckoutError] = field(default_factory=dict)
     _blobs: dict[str, _Blob] = field(default_factory=dict)
@@ -92,6 +95,9 @@ class Verifier:
                 content_key, data = self.checkout_for(target.upstream).read(target.path)
                 blob = self._blobs.get(content_key)
                 if blob is None:
+                    if self.max_files is not None and len(self._blobs) >= self.max_files:
+                        self._blobs.clear()
+                        self._files.clear()
                     blob = _Blob(_decode(target.path, data))
                     self._blobs[content_key] = blob
                 cached = blob

@@ -118,3 +118,35 @@ def test_incremental_new_nomination_rewrites_pattern_page(tmp_path):
     pat.write_text(pat.read_text().replace("Rule number 2.", "Rule number two."))
     third = build(inc)
     assert "Rule number two." in third.html("checklist")
+
+
+def test_environment_of_an_older_version_is_rebuilt_not_crashed(tmp_path):
+    import pickle
+
+    files = corpus(4, 2)
+    write_project(tmp_path / "p", files, CONF)
+    first = build(tmp_path / "p")
+    env_file = Path(first.app.doctreedir) / "environment.pickle"
+    with open(env_file, "rb") as f:
+        env = pickle.load(f)
+    data = env.domaindata["pp"]
+    data["version"] = 1  # as written by an older release, whose data lacked keys
+    data.pop("docset", None)
+    with open(env_file, "wb") as f:
+        pickle.dump(env, f, pickle.HIGHEST_PROTOCOL)
+    second = build(tmp_path / "p")  # asserts: no traceback
+    assert second.warnings == ""
+    assert "smells/s00.html" in second.html("patterns/p00")
+
+
+def test_domain_data_keys_change_only_with_data_version():
+    # a tripwire: a pickled environment of the same data_version must have the same keys,
+    # so adding or removing a key needs a new data_version (Sphinx then rebuilds the environment)
+    from sphinx_pypatterns._domain import PypatternsDomain
+
+    keys = sorted(PypatternsDomain.initial_data)
+    assert (PypatternsDomain.data_version, keys) == (
+        3,
+        ["candidates", "citations", "docset", "globals", "headers", "items", "manifest", "origins", "pins", "view",
+         "xrefs"],
+    )  # fmt: skip

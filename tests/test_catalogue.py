@@ -131,6 +131,14 @@ PAGE_CASES = [
         "{smell}",
     ),
     Case("unknown-xref", "# Case\n\nSee {smell}`no-such-smell`.\n", "unknown_ref", "See"),
+    Case("xref-to-wrong-kind", "# Case\n\nThe text\nsees {smell}`twin`.\n", "unknown_ref", "sees"),
+    Case(
+        "bad-id",
+        page("pattern", "x", options=":id: Exception_Root\n:area: exceptions\n:rule: R."),
+        "bad_id",
+        "{pattern}",
+    ),
+    Case("bad-candidate-id", "# Case\n\n- {candidate}`Bad Id`\n", "bad_id", "candidate"),
     Case(
         "missing-section",
         page("pattern", "sect", body=PATTERN_BODY.replace("## Why\n", "## Whyy\n")),

@@ -135,39 +135,7 @@ def cite_project(tmp_path: Path, repo: Path, pin: str, lines: list[str], conf: s
     return tmp_path / "p", text
 
 
-BAD_CITES = [
-    ("unknown-upstream", "{cite}`nope:pkg/errors.py:1`", "unknown_upstream"),
-    ("malformed", "{cite}`up:pkg/errors.py`", "bad_target"),
-    ("dotdot", "{cite}`up:pkg/../../etc/passwd:1`", "bad_path"),
-    ("absolute", "{cite}`up:/etc/passwd:1`", "bad_path"),
-    ("symlink-escape", "{cite}`up:pkg/escape.py:1`", "path_escapes"),
-    ("missing-file", "{cite}`up:pkg/nope.py:1`", "missing_file"),
-    ("line-zero", "{cite}`up:README.md:0`", "bad_lines"),
-    ("past-end", "{cite}`up:README.md:4-9`", "line_out_of_range"),
-    ("reversed", "{cite}`up:README.md:3-1`", "bad_lines"),
-    ("wrong-anchor", "{cite}`RequestError <up:pkg/errors.py:6-8>`", "anchor_mismatch"),
-    ("unknown-symbol", "{cite}`Nope <up:pkg/errors.py:6>`", "unknown_symbol"),
-    ("binary", "{cite}`up:pkg/data.bin:1`", "binary_file"),
-    ("not-utf8", "{cite}`name <up:pkg/latin1.py:1>`", "not_utf8"),
-    ("no-anchor", "{cite}`up:pkg/errors.py:6`", "missing_anchor"),
-    ("empty", "{cite}` `", "empty_target"),
-]
-
-
-@pytest.mark.parametrize(("role", "subtype"), [c[1:] for c in BAD_CITES], ids=[c[0] for c in BAD_CITES])
-def test_bad_citation_warns_at_its_line(tmp_path, upstream, role, subtype):
-    repo, pin = upstream
-    srcdir, text = cite_project(
-        tmp_path,
-        repo,
-        pin,
-        ["Good {cite}`HTTPError <up:pkg/errors.py:6-7>`.", f"Bad {role}."],
-        "pypatterns_require_anchor = True\n",
-    )
-    built = build(srcdir)
-    line = next(i for i, l in enumerate(text.split("\n"), 1) if l.startswith("Bad "))
-    found = [(w[0], w[1], w[2]) for w in built.located()]
-    assert found == [("patterns/a.md", line, f"pypatterns.{subtype}")], built.warnings
+# The bad-citation cases (each subtype at its line) are in test_catalogue.py.
 
 
 def test_missing_checkout_names_upstream_and_sync(tmp_path, upstream):

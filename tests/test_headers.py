@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from conftest import default_body, page
 
 PATTERN = page("pattern", "exception-root", title="Exception root")
@@ -46,98 +45,7 @@ def line_of(text: str, marker: str) -> int:
     return next(i for i, line in enumerate(text.split("\n"), 1) if marker in line)
 
 
-PATTERN_BODY = default_body("pattern")
-NOTE_BODY = default_body("source-note")
-EMPTY_WHY = PATTERN_BODY.replace("## Why\n\nText for why.\n", "## Why\n\n")
-TWO_HEADERS = page("pattern", "x") + "\n:::{smell}\n:id: other\n:inverts: x\n:summary: S.\n:::\n"
-IN_NOTE = "# T\n\n::::{note}\n:::{source-note}\n:upstream: httpx\n:::\n::::\n\n## Why this repo\n\nx\n"
-IN_LIST = "# T\n\n- item\n\n  :::{source-note}\n  :upstream: httpx\n  :::\n"
-
-# (case id, page text, subtype, marker whose line the warning must name)
-BAD_PAGES = [
-    (
-        "missing-option",
-        page("pattern", "x", options=":id: exception-root\n:area: exceptions"),
-        "missing_option",
-        "{pattern}",
-    ),
-    (
-        "empty-option",
-        page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule:"),
-        "empty_option",
-        "{pattern}",
-    ),
-    (
-        "unknown-option",
-        page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule: R.\n:rulee: typo"),
-        "unknown_option",
-        "{pattern}",
-    ),
-    (
-        "unknown-area",
-        page("pattern", "x", options=":id: exception-root\n:area: exeptions\n:rule: R."),
-        "unknown_area",
-        "{pattern}",
-    ),
-    (
-        "rule-too-long",
-        page("pattern", "x", options=":id: exception-root\n:area: exceptions\n:rule: " + "word " * 31),
-        "rule_too_long",
-        "{pattern}",
-    ),
-    (
-        "bad-id",
-        page("pattern", "x", options=":id: Exception_Root\n:area: exceptions\n:rule: R."),
-        "bad_id",
-        "{pattern}",
-    ),
-    (
-        "ids-differ-in-case",
-        page("smell", "x", options=":id: Bare-Raise\n:inverts: x\n:summary: S."),
-        "bad_id",
-        "{smell}",
-    ),
-    (
-        "missing-section",
-        page("pattern", "x", body=PATTERN_BODY.replace("## Why\n", "## Whyy\n")),
-        "missing_section",
-        "{pattern}",
-    ),
-    ("empty-section", page("pattern", "x", body=EMPTY_WHY), "empty_section", "## Why"),
-    ("two-headers", TWO_HEADERS, "duplicate_header", "{smell}"),
-    # MyST reports a directive nested in an admonition one line below its fence, for its own warnings too.
-    ("in-admonition", IN_NOTE, "misplaced_header", ":upstream:"),
-    ("in-list", IN_LIST, "misplaced_header", "{source-note}"),
-    ("unknown-upstream", page("source-note", "requests"), "unknown_upstream", "{source-note}"),
-    (
-        "unknown-xref",
-        page("pattern", "x", body=PATTERN_BODY + "\nSee {pattern}`no-such-id`.\n"),
-        "unknown_ref",
-        "no-such-id",
-    ),
-    (
-        "xref-to-wrong-kind",
-        page("pattern", "x", body=PATTERN_BODY + "\nSee {smell}`x`.\n"),
-        "unknown_ref",
-        "{smell}`x`",
-    ),
-    ("empty-xref-target", page("pattern", "x", body=PATTERN_BODY + "\nSee {smell}` `.\n"), "empty_target", "{smell}"),
-    (
-        "bad-candidate-id",
-        page("source-note", "httpx", body=NOTE_BODY + "\n- {candidate}`Bad Id`\n"),
-        "bad_id",
-        "{candidate}",
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "subtype", "marker"), [c[1:] for c in BAD_PAGES], ids=[c[0] for c in BAD_PAGES])
-def test_bad_page_gives_located_warning(project, text, subtype, marker):
-    built = project({"patterns/bad.md": text}, CONF)
-    found = only(built, subtype)
-    line = line_of(text, marker)
-    assert {(w[0], w[1]) for w in found} == {("patterns/bad.md", line)}, built.warnings
-    assert len(found) == 1 or subtype == "missing_section"
+# The bad-page cases (each subtype at its line) are in test_catalogue.py.
 
 
 def test_duplicate_id_names_both_locations(project):

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from ._checkouts import FolderCheckout, GitCheckout, locate_checkout, parse_checkouts_spec
 from ._errors import CheckoutError, ManifestError, PypatternsError, SyncError, TargetError
 from ._manifest import Manifest, Upstream, load_manifest, parse_manifest
-from ._sync import sync_upstreams
 from ._targets import CitationTarget, parse_anchor, parse_target
 from ._verify import Verdict, Verifier
 from ._version import __version__
@@ -24,6 +23,8 @@ from ._version import __version__
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.util.typing import ExtensionMetadata
+
+    from ._sync import sync_upstreams
 
 __all__ = [
     "CheckoutError",
@@ -48,6 +49,15 @@ __all__ = [
     "setup",
     "sync_upstreams",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # imported on first use: the sync machinery (tarfile, pip calls) is not needed to verify
+    if name == "sync_upstreams":
+        from ._sync import sync_upstreams
+
+        return sync_upstreams
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

@@ -40,7 +40,7 @@ def cache_key(manifest_text: bytes, fingerprints: Mapping[str, str], options: Ma
 
 
 class VerdictCache:
-    """Verdicts by (target as written, symbol), valid while the key holds."""
+    """Verdicts by citation text as written, valid while the key holds."""
 
     def __init__(self, path: Path, key: str | None) -> None:
         self.path = path
@@ -58,16 +58,13 @@ class VerdictCache:
                 k: (str(v[0]), str(v[1])) for k, v in data["entries"].items() if isinstance(v, list) and len(v) == 2
             }
 
-    @staticmethod
-    def _name(target: str, symbol: str) -> str:
-        return f"{target}\x00{symbol}"
+    def get(self, citation: str) -> Entry | None:
+        """The entry of a citation, keyed by its text as written."""
+        return self.entries.get(citation) if self.key else None
 
-    def get(self, target: str, symbol: str) -> Entry | None:
-        return self.entries.get(self._name(target, symbol)) if self.key else None
-
-    def put(self, target: str, symbol: str, entry: Entry) -> None:
+    def put(self, citation: str, entry: Entry) -> None:
         if self.key:
-            self.entries[self._name(target, symbol)] = entry
+            self.entries[citation] = entry
             self._dirty = True
 
     def save(self) -> None:

@@ -8,17 +8,19 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._cache import Entry, VerdictCache, cache_key
-from ._checkouts import CheckoutSpec, parse_checkouts_spec
-from ._defaults import DEFAULT_MAX_FILE_BYTES, KINDS, SLUG_RE
+from ._checkouts import CheckoutSpec, locate_checkout, parse_checkouts_spec
+from ._defaults import DEFAULT_MAX_EXTRACT_BYTES, DEFAULT_MAX_FILE_BYTES, KINDS, SLUG_RE
 from ._errors import PypatternsError, TargetError
 from ._manifest import Manifest, load_manifest
-from ._scan import iter_pages, scan_page
-from ._sync import DEFAULT_MAX_EXTRACT_BYTES, sync_upstreams
+from ._scan import FoundCitation, iter_pages, scan_page
 from ._targets import parse_target
 from ._templates import FOLDERS, page_template
-from ._verify import Verifier
+
+if TYPE_CHECKING:
+    from ._verify import Verifier
 
 __all__ = ["main"]
 
@@ -96,6 +98,8 @@ def _parse_mirrors(values: list[str]) -> dict[str, str]:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
+    from ._sync import sync_upstreams
+
     project = _project(args)
     manifest = project.manifest()
     root, _named = project.checkouts()
@@ -116,14 +120,42 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fingerprints(manifest: Manifest, verifier: Verifier) -> dict[str, str]:
+def _fingerprints(manifest: Manifest, spec: CheckoutSpec, max_bytes: int) -> dict[str, str]:
     prints = {}
-    for name in sorted(manifest.upstreams):
+    for name, upstream in sorted(manifest.upstreams.items()):
         try:
-            prints[name] = verifier.checkout_for(name).fingerprint
+            checkout = locate_checkout(upstream, spec, max_bytes=max_bytes)
         except PypatternsError:
             prints[name] = ""  # missing: nothing is cached, every citation reports it
+            continue
+        prints[name] = checkout.fingerprint
+        checkout.close()
     return prints
+
+
+class _LazyVerifier:
+    """The verifier, started on the first citation the cache does not hold (a warm check needs none)."""
+
+    def __init__(self, project: _Project, manifest: Manifest) -> None:
+        self.project = project
+        self.manifest = manifest
+        self.verifier: Verifier | None = None
+
+    def check(self, found: FoundCitation) -> Entry:
+        try:
+            target = parse_target(found.target, known_upstreams=self.manifest.names)
+        except TargetError as exc:
+            return "", f"{exc.subtype}: {exc.message}"
+        if self.verifier is None:
+            from ._verify import Verifier
+
+            self.verifier = Verifier(self.manifest, self.project.checkouts(), max_bytes=self.project.max_bytes)
+        verdict = self.verifier.verify(target, found.symbol, require_anchor=self.project.require_anchor)
+        return target.upstream, "" if verdict.ok else f"{verdict.subtype}: {target}: {verdict.message}"
+
+    def close(self) -> None:
+        if self.verifier is not None:
+            self.verifier.close()
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -133,31 +165,35 @@ def _cmd_check(args: argparse.Namespace) -> int:
     failures: list[str] = []
     count = 0
     start = time.monotonic()
-    with Verifier(manifest, project.checkouts(), max_bytes=project.max_bytes) as verifier:
-        key = None
-        if not args.no_cache and project.manifest_path is not None:
-            options = {"require_anchor": project.require_anchor, "max_bytes": project.max_bytes}
-            key = cache_key(project.manifest_path.read_bytes(), _fingerprints(manifest, verifier), options)
-        cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
+    key = None
+    if not args.no_cache and project.manifest_path is not None:
+        options = {"require_anchor": project.require_anchor, "max_bytes": project.max_bytes}
+        prints = _fingerprints(manifest, project.checkouts(), project.max_bytes)
+        key = cache_key(project.manifest_path.read_bytes(), prints, options)
+    cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
+    checker = _LazyVerifier(project, manifest)
+    try:
         for page in iter_pages(project.srcdir, project.exclude):
             try:
                 text = page.read_text("utf-8")
             except (UnicodeDecodeError, OSError) as exc:
                 failures.append(f"{page.relative_to(project.srcdir)}: source_encoding: cannot read: {exc}")
                 continue
-            rel = page.relative_to(project.srcdir)
-            for found in scan_page(rel, text):
+            for found in scan_page(page.relative_to(project.srcdir), text):
                 count += 1
-                entry = cache.get(found.target, found.symbol)
+                name = f"{'d' if found.directive else 'r'}{found.raw}"
+                entry = cache.get(name)
                 if entry is None:
-                    entry = _check_one(found.target, found.symbol, manifest, verifier, project.require_anchor)
-                    cache.put(found.target, found.symbol, entry)
+                    entry = checker.check(found)
+                    cache.put(name, entry)
                 upstream, failure = entry
                 if upstream:
                     per_upstream[upstream] += 1
                 if failure:
                     failures.append(f"{found.file}:{found.line}: {failure}")
         cache.save()
+    finally:
+        checker.close()
     elapsed = time.monotonic() - start
     for name in sorted(per_upstream):
         print(f"{name:20} {per_upstream[name]:6d} citations")
@@ -165,15 +201,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(failure)
     print(f"check: {count} citations, {len(failures)} failures ({elapsed:.2f} s)")
     return 1 if failures else 0
-
-
-def _check_one(text: str, symbol: str, manifest: Manifest, verifier: Verifier, require_anchor: bool) -> Entry:
-    try:
-        target = parse_target(text, known_upstreams=manifest.names)
-    except TargetError as exc:
-        return "", f"{exc.subtype}: {exc.message}"
-    verdict = verifier.verify(target, symbol, require_anchor=require_anchor)
-    return target.upstream, "" if verdict.ok else f"{verdict.subtype}: {target}: {verdict.message}"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,6 +20,8 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 #: Cited files larger than this are refused (``pypatterns_max_file_bytes``).
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+#: ``pypatterns sync`` refuses archives that unpack to more than this (``--max-extract-mb``).
+DEFAULT_MAX_EXTRACT_BYTES = 1024 * 1024 * 1024
 
 KINDS = ("pattern", "smell", "source-note")
 

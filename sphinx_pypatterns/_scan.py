@@ -23,10 +23,29 @@ _SKIP_DIRS = {"_build", ".pypatterns", "node_modules", "__pycache__"}
 
 @dataclass(frozen=True)
 class FoundCitation:
+    """A citation as written: ``raw`` is the role's text, or a directive's target and ``:symbol:``.
+
+    ``target`` and ``symbol`` are worked out on demand: a warm ``pypatterns check``
+    looks the raw text up in its cache and never needs them.
+    """
+
     file: str
     line: int
-    target: str
-    symbol: str
+    raw: str
+    directive: bool = False
+
+    @property
+    def target(self) -> str:
+        if self.directive:
+            return self.raw.partition("\x00")[0]
+        return split_title(self.raw)[1].strip()
+
+    @property
+    def symbol(self) -> str:
+        if self.directive:
+            return parse_anchor(self.raw.partition("\x00")[2]) or ""
+        title = split_title(self.raw)[0]
+        return parse_anchor(title) or "" if title else ""
 
 
 def iter_pages(srcdir: Path, exclude: list[str]) -> Iterator[Path]:
@@ -47,19 +66,23 @@ def scan_page(path: Path, text: str) -> Iterator[FoundCitation]:
     """Every ``{cite}`` role and ``cite`` directive in a MyST page, with its line."""
     lines = text.split("\n")
     fence = ""
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        opened = _FENCE_RE.match(line)
+    name = str(path)
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
         if fence:
-            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence) and not opened.group(2):
-                fence = ""
-            i += 1
+            if stripped.startswith(fence[0] * 3):
+                opened = _FENCE_RE.match(line)
+                if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                    if not opened.group(2):
+                        fence = ""
             continue
-        if opened and not opened.group(2).startswith("{"):
-            fence = opened.group(1)  # a code block: nothing in it is a citation
-            i += 1
-            continue
+        if stripped.startswith(("```", "~~~")):
+            opened = _FENCE_RE.match(line)
+            if opened and not opened.group(2).startswith("{"):
+                fence = opened.group(1)  # a code block: nothing in it is a citation
+                continue
+        if "{cite}" not in line:
+            continue  # the fast path: most lines cite nothing
         line = _CODE_SPAN_RE.sub("", line)
         match = _DIRECTIVE_RE.match(line)
         if match:
@@ -68,11 +91,9 @@ def scan_page(path: Path, text: str) -> Iterator[FoundCitation]:
             while j < len(lines) and lines[j].strip().startswith(":"):
                 opt = _OPTION_RE.match(lines[j])
                 if opt:
-                    symbol = parse_anchor(opt.group(1)) or ""
+                    symbol = opt.group(1)
                 j += 1
-            yield FoundCitation(str(path), i + 1, match.group(1), symbol)
+            yield FoundCitation(name, i + 1, f"{match.group(1)}\x00{symbol}", directive=True)
         else:
             for role in _ROLE_RE.finditer(line):
-                title, target = split_title(role.group(1))
-                yield FoundCitation(str(path), i + 1, target.strip(), parse_anchor(title) or "" if title else "")
-        i += 1
+                yield FoundCitation(name, i + 1, role.group(1))

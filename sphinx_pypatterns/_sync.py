@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ._checkouts import MARKER, read_marker
-from ._defaults import COMMIT_RE
+from ._defaults import COMMIT_RE, DEFAULT_MAX_EXTRACT_BYTES
 from ._errors import SyncError
 from ._manifest import Manifest, SdistSource, StdlibSource, Upstream
 
 __all__ = ["SyncOutcome", "find_python", "safe_extract", "sync_upstreams"]
 
-DEFAULT_MAX_EXTRACT_BYTES = 1024 * 1024 * 1024
 
 Progress = Callable[[str], None]
 

@@ -13,18 +13,36 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._checkouts import FolderCheckout, GitCheckout, locate_checkout, parse_checkouts_spec
 from ._errors import CheckoutError, ManifestError, PypatternsError, SyncError, TargetError
-from ._manifest import Manifest, Upstream, load_manifest, parse_manifest
-from ._targets import CitationTarget, parse_anchor, parse_target
-from ._verify import Verdict, Verifier
 from ._version import __version__
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.util.typing import ExtensionMetadata
 
+    from ._checkouts import FolderCheckout, GitCheckout, locate_checkout, parse_checkouts_spec
+    from ._manifest import Manifest, Upstream, load_manifest, parse_manifest
     from ._sync import sync_upstreams
+    from ._targets import CitationTarget, parse_anchor, parse_target
+    from ._verify import Verdict, Verifier
+
+#: Public names imported on first use, so ``pypatterns check`` starts fast: name -> private module.
+_LAZY = {
+    "FolderCheckout": "_checkouts",
+    "GitCheckout": "_checkouts",
+    "locate_checkout": "_checkouts",
+    "parse_checkouts_spec": "_checkouts",
+    "Manifest": "_manifest",
+    "Upstream": "_manifest",
+    "load_manifest": "_manifest",
+    "parse_manifest": "_manifest",
+    "sync_upstreams": "_sync",
+    "CitationTarget": "_targets",
+    "parse_anchor": "_targets",
+    "parse_target": "_targets",
+    "Verdict": "_verify",
+    "Verifier": "_verify",
+}
 
 __all__ = [
     "CheckoutError",
@@ -52,12 +70,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # imported on first use: the sync machinery (tarfile, pip calls) is not needed to verify
-    if name == "sync_upstreams":
-        from ._sync import sync_upstreams
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return sync_upstreams
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

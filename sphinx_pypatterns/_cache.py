@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,7 +44,7 @@ class VerdictCache:
     def __init__(self, path: Path, key: str | None) -> None:
         self.path = path
         self.key = key
-        self.entries: dict[str, Entry] = {}
+        self.entries: dict[str, object] = {}
         self._dirty = False
         if key is None:
             return
@@ -54,23 +53,28 @@ class VerdictCache:
         except (OSError, ValueError):
             return
         if isinstance(data, dict) and data.get("key") == key and isinstance(data.get("entries"), dict):
-            self.entries = {
-                k: (str(v[0]), str(v[1])) for k, v in data["entries"].items() if isinstance(v, list) and len(v) == 2
-            }
+            self.entries = data["entries"]  # checked entry by entry in get()
 
     def get(self, citation: str) -> Entry | None:
-        """The entry of a citation, keyed by its text as written."""
-        return self.entries.get(citation) if self.key else None
+        """The entry of a citation, keyed by its text as written (``None``: not cached, or not well-formed)."""
+        if not self.key:
+            return None
+        found = self.entries.get(citation)
+        if isinstance(found, (list, tuple)) and len(found) == 2 and all(isinstance(x, str) for x in found):
+            return found[0], found[1]
+        return None
 
     def put(self, citation: str, entry: Entry) -> None:
         if self.key:
-            self.entries[citation] = entry
+            self.entries[citation] = list(entry)
             self._dirty = True
 
     def save(self) -> None:
         """Write atomically (a temporary file renamed into place); a failure only costs speed."""
         if not (self.key and self._dirty):
             return
+        import tempfile
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".check-cache-", dir=self.path.parent)

@@ -16,14 +16,16 @@ from __future__ import annotations
 import errno
 import json
 import os
-import subprocess
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from ._defaults import COMMIT_RE, DEFAULT_MAX_FILE_BYTES
 from ._errors import CheckoutError
 from ._manifest import Upstream
 from ._targets import validate_relpath
+
+if TYPE_CHECKING:
+    import subprocess  # imported where a process starts: a cached check never starts one
 
 __all__ = [
     "MARKER",
@@ -132,6 +134,8 @@ class GitCheckout:
         self._checked = False
 
     def _process(self) -> subprocess.Popen[bytes]:
+        import subprocess
+
         if self._proc is None:
             env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
             try:
@@ -218,6 +222,8 @@ class GitCheckout:
                     stream.close()
                 except OSError:
                     pass
+        import subprocess
+
         try:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

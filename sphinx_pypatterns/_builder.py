@@ -19,16 +19,22 @@ from ._evidence import evidence_chunks
 __all__ = ["EvidenceBuilder", "write_evidence"]
 
 FILENAME = "evidence.json"
+#: The digest of the inputs of the written ``evidence.json``.
+STAMP = ".evidence.sha256"
 
 
-def evidence_chunks_of(app: Sphinx) -> Iterator[str]:
-    """The deterministic ``evidence.json`` of the current environment, in pieces."""
+def _documents(app: Sphinx) -> dict[str, tuple[str, str]]:
     env = app.env
-    domain = cast("PypatternsDomain", env.get_domain("pp"))
     documents = {}
     for docname in env.found_docs:
         title = env.titles.get(docname)
         documents[docname] = (str(env.doc2path(docname, False)).replace("\\", "/"), title.astext() if title else "")
+    return documents
+
+
+def evidence_chunks_of(app: Sphinx, documents: dict[str, tuple[str, str]]) -> Iterator[str]:
+    """The deterministic ``evidence.json`` of the current environment, in pieces."""
+    domain = cast("PypatternsDomain", app.env.get_domain("pp"))
     return evidence_chunks(
         domain.picture(),
         domain.headers,
@@ -44,19 +50,28 @@ def evidence_chunks_of(app: Sphinx) -> Iterator[str]:
 def write_evidence(app: Sphinx, exc: BaseException | None) -> None:
     """``build-finished``: write ``evidence.json`` next to the builder's output.
 
-    Streamed to a temporary file and renamed into place, only when its
-    content changed (so its time stamp means something).
+    Skipped when nothing it holds changed since it was written (a digest of
+    its inputs is kept beside it); otherwise streamed to a temporary file and
+    renamed into place, only when its content changed.
     """
     if exc is not None or app.builder is None:
         return
     outdir = Path(app.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     target = outdir / FILENAME
+    stamp = outdir / STAMP
+    documents = _documents(app)
+    digest = cast("PypatternsDomain", app.env.get_domain("pp")).evidence_digest(documents)
+    try:
+        if target.is_file() and stamp.read_text("utf-8") == digest:
+            return
+    except OSError:
+        pass
     new = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(prefix=".evidence-", suffix=".json", dir=outdir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            for chunk in evidence_chunks_of(app):
+            for chunk in evidence_chunks_of(app, documents):
                 handle.write(chunk)
                 new.update(chunk.encode("utf-8"))
         if target.is_file() and _sha256(target) == new.hexdigest():
@@ -68,6 +83,7 @@ def write_evidence(app: Sphinx, exc: BaseException | None) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    stamp.write_text(digest, "utf-8")
 
 
 def _sha256(path: Path) -> str:

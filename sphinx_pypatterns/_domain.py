@@ -90,9 +90,10 @@ class PypatternsDomain(Domain):
         "pins": {},  # upstream -> fingerprint of pin and checkout
         "origins": {},  # upstream -> how its checkout was materialised (no paths)
         "docset": [],  # every docname at the last build: adding or removing a page moves every page's navigation
+        "digests": {},  # docname -> digest of what the page contributes, as read (see evidence_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 3
+    data_version = 4
 
     # -- data access -------------------------------------------------------
 
@@ -240,6 +241,38 @@ class PypatternsDomain(Domain):
             self.candidates[docname] = candidates
         if xrefs:
             self.data["xrefs"][docname] = xrefs
+        self.data["digests"][docname] = self._read_digest(docname)
+
+    def _read_digest(self, docname: str) -> str:
+        """What ``docname`` contributes to the global data, as read (before verification)."""
+        part = [
+            self.headers.get(docname, []),
+            self.citations.get(docname, []),
+            self.candidates.get(docname, []),
+            self.data["xrefs"].get(docname, []),
+            self.items.get(docname, []),
+            self.global_pages.get(docname, []),
+        ]
+        return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()
+
+    def evidence_digest(self, documents: dict[str, tuple[str, str]]) -> str:
+        """Changes whenever ``evidence.json`` would: every page's read data, the pins and checkouts
+        (verdicts follow from these), the manifest, the pages with their paths and titles, the rules."""
+        manifest = self.manifest
+        payload = [
+            sorted(self.data["digests"].items()),
+            self.data["pins"],
+            self.data["origins"],
+            sorted(
+                [u.name, u.repository, u.tag, u.commit, u.license, list(u.sources)]
+                for u in (manifest.upstreams.values() if manifest else [])
+            ),
+            sorted(documents.items()),
+            repr(evidence_rules(self.env.config)),
+            sorted(self.upstream_names()),
+            list(self.env.config.pypatterns_areas),
+        ]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def _check_placement(self, card: nodes.Element, top: nodes.Element | None, docname: str) -> None:
         location = (docname, card.line or 0)
@@ -273,7 +306,7 @@ class PypatternsDomain(Domain):
                 warn(f"the section {name!r} is empty", "empty_section", (docname, section[0].line or record["lineno"]))
 
     def clear_doc(self, docname: str) -> None:
-        for key in ("headers", "citations", "candidates", "xrefs", "globals", "items", "view"):
+        for key in ("headers", "citations", "candidates", "xrefs", "globals", "items", "view", "digests"):
             self.data[key].pop(docname, None)
         self._changed()
 
@@ -283,7 +316,7 @@ class PypatternsDomain(Domain):
             for record in otherdata["headers"].get(docname, [])[:1]:
                 others = (d for d in self.headers if d not in known_to_worker and d not in docnames)
                 self._check_duplicate(record, (docname, record["lineno"]), others)
-            for key in ("headers", "citations", "candidates", "xrefs", "globals", "items"):
+            for key in ("headers", "citations", "candidates", "xrefs", "globals", "items", "digests"):
                 if docname in otherdata[key]:
                     self.data[key][docname] = otherdata[key][docname]
         self._changed()

@@ -146,7 +146,7 @@ def test_domain_data_keys_change_only_with_data_version():
 
     keys = sorted(PypatternsDomain.initial_data)
     assert (PypatternsDomain.data_version, keys) == (
-        3,
-        ["candidates", "citations", "docset", "globals", "headers", "items", "manifest", "origins", "pins", "view",
-         "xrefs"],
+        4,
+        ["candidates", "citations", "digests", "docset", "globals", "headers", "items", "manifest", "origins", "pins",
+         "view", "xrefs"],
     )  # fmt: skip

@@ -454,3 +454,24 @@ def test_evidence_index_page_is_rewritten_only_when_it_changes(tmp_path, upstrea
     fresh = build(clean, freshenv=True)
     assert index.read_bytes() == (Path(fresh.app.outdir) / "pp-evidence.html").read_bytes()
     assert third.html("patterns/thin") == fresh.html("patterns/thin")
+
+
+def test_evidence_json_is_written_only_when_its_inputs_change(tmp_path, upstream):
+    repo, pin = upstream
+    inc = write_evidence_project(tmp_path / "inc", repo, pin, evidence_files())
+    first = build(inc)
+    target = Path(first.app.outdir) / "evidence.json"
+    stamp = target.stat().st_mtime_ns
+    thin = inc / "patterns/thin.md"
+    # a blank line above the evidence moves every citation's line: evidence.json records lines
+    thin.write_text(thin.read_text().replace("## Evidence\n", "## Evidence\n\n", 1))
+    build(inc)
+    moved = target.stat().st_mtime_ns
+    assert moved != stamp
+    thin.write_text(thin.read_text().replace("Text for why.", "Text for why, reworded."))
+    build(inc)
+    assert target.stat().st_mtime_ns == moved  # prose within a line: nothing evidence.json holds changed
+    clean = tmp_path / "clean"
+    shutil.copytree(inc, clean, ignore=shutil.ignore_patterns("_build"))
+    fresh = build(clean, freshenv=True)
+    assert target.read_bytes() == (Path(fresh.app.outdir) / "evidence.json").read_bytes()

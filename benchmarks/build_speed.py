@@ -261,39 +261,41 @@ def main() -> None:
             return
         timings: dict[str, dict[str, list[float]]] = {}
         variants = [] if args.only == "check" else [("plain", plain), ("ours", ours)]
-        for label, src in variants:
-            t = timings.setdefault(label, {"j1": [], "j2": [], "incremental": [], "incremental_cite": [], "rss": []})
-            out = root / f"out-{label}"
-            for i in range(args.runs):
-                secs, rss = sphinx(src, out, 1, clean=True)
-                t["j1"].append(secs)
-                t["rss"].append(rss)
+        for label, _src in variants:
+            timings[label] = {"j1": [], "j2": [], "incremental": [], "incremental_cite": [], "rss": []}
+        # plain and ours alternate run by run, so a machine whose speed drifts during the
+        # benchmark weighs on both sides alike
+        for i in range(args.runs):
+            for label, src in variants:
+                secs, rss = sphinx(src, root / f"out-{label}", 1, clean=True)
+                timings[label]["j1"].append(secs)
+                timings[label]["rss"].append(rss)
                 print(f"  {label} clean -j1 run {i + 1}: {secs:.2f} s, {rss} MiB", flush=True)
-            for i in range(args.runs):
-                secs, _ = sphinx(src, out, 2, clean=True)
-                t["j2"].append(secs)
+        for i in range(args.runs):
+            for label, src in variants:
+                secs, _ = sphinx(src, root / f"out-{label}", 2, clean=True)
+                timings[label]["j2"].append(secs)
                 print(f"  {label} clean -j2 run {i + 1}: {secs:.2f} s", flush=True)
-            target = src / "patterns" / "p0000.md"
-            original = target.read_text()
+        for kind in ("incremental", "incremental_cite"):
             for i in range(args.runs):
-                # prose: a sentence reworded; no global data changes
-                sphinx(src, out, 1, clean=False)  # settle
-                target.write_text(original.replace("## Why\n\n", f"## Why\n\nReworded {i}. ", 1))
-                secs, _ = sphinx(src, out, 1, clean=False)
-                t["incremental"].append(secs)
-                target.write_text(original)
-                print(f"  {label} incremental (prose) run {i + 1}: {secs:.2f} s", flush=True)
-            for i in range(args.runs):
-                # evidence: one more citation; the matrix and the evidence index change too
-                sphinx(src, out, 1, clean=False)  # settle
-                cite_o, cite_p = Citer(random.Random(i), index, commit).pair("mirror")
-                added = cite_o if label == "ours" else cite_p
-                target.write_text(original.replace("Evidence: ", f"Evidence: {added}, ", 1))
-                secs, _ = sphinx(src, out, 1, clean=False)
-                t["incremental_cite"].append(secs)
-                target.write_text(original)
-                print(f"  {label} incremental (citation) run {i + 1}: {secs:.2f} s", flush=True)
-            sphinx(src, out, 1, clean=False)
+                for label, src in variants:
+                    out = root / f"out-{label}"
+                    target = src / "patterns" / "p0000.md"
+                    original = target.read_text()
+                    sphinx(src, out, 1, clean=False)  # settle
+                    if kind == "incremental":
+                        # prose: a sentence reworded; no global data changes
+                        target.write_text(original.replace("## Why\n\n", f"## Why\n\nReworded {i}. ", 1))
+                    else:
+                        # evidence: one more citation; the matrix and the evidence index change too
+                        cite_o, cite_p = Citer(random.Random(i), index, commit).pair("mirror")
+                        added = cite_o if label == "ours" else cite_p
+                        target.write_text(original.replace("Evidence: ", f"Evidence: {added}, ", 1))
+                    secs, _ = sphinx(src, out, 1, clean=False)
+                    timings[label][kind].append(secs)
+                    target.write_text(original)
+                    sphinx(src, out, 1, clean=False)
+                    print(f"  {label} {kind} run {i + 1}: {secs:.2f} s", flush=True)
         # pypatterns check at --check-citations
         check_src = root / "check"
         ccorpus = make_corpus(args.pages, args.check_citations, Citer(random.Random(5), index, commit), rng)

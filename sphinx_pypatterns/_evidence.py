@@ -23,6 +23,7 @@ __all__ = [
     "Picture",
     "compute_picture",
     "evidence_chunks",
+    "plural",
 ]
 
 #: Bumped whenever a key of ``evidence.json`` changes meaning or disappears.
@@ -103,7 +104,8 @@ def _key(title: str) -> str:
     return title.strip().casefold()
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
+    """``"1 citation"``, ``"2 citations"``."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
@@ -195,7 +197,7 @@ def _pattern_findings(stats: PatternStats, head: HeaderRecord, rules: EvidenceRu
                 "thin_evidence",
                 *where,
                 stats.id,
-                f"the pattern {stats.id!r} cites {_plural(len(distinct), 'upstream')} ({names}); "
+                f"the pattern {stats.id!r} cites {plural(len(distinct), 'upstream')} ({names}); "
                 f"pypatterns_min_upstreams = {rules.min_upstreams}",
             )
         )
@@ -208,7 +210,7 @@ def _pattern_findings(stats: PatternStats, head: HeaderRecord, rules: EvidenceRu
                 line,
                 stats.id,
                 f"the section {rules.counterexamples_section!r} of {stats.id!r} has "
-                f"{_plural(stats.counterexample_citations, 'citation')}; "
+                f"{plural(stats.counterexample_citations, 'citation')}; "
                 f"pypatterns_min_counterexample_citations = {rules.min_counterexample_citations}",
             )
         )
@@ -239,7 +241,7 @@ def _smell_findings(head: HeaderRecord, recs: Sequence[CitationRecord], rules: E
             head["sections"].get(section, head["lineno"]),
             head["id"],
             f"the section {rules.smell_evidence_section!r} of the smell {head['id']!r} cites "
-            f"{_plural(count, 'upstream instance')}; pypatterns_min_smell_citations = {rules.min_smell_citations}",
+            f"{plural(count, 'upstream instance')}; pypatterns_min_smell_citations = {rules.min_smell_citations}",
         )
     ]
 
@@ -253,7 +255,7 @@ def _note_findings(head: HeaderRecord, items: Sequence[ItemRecord], rules: Evide
             item["docname"],
             item["lineno"],
             head["id"],
-            f"the repeated pattern {item['text']!r} has {_plural(item['citations'], 'citation')}; "
+            f"the repeated pattern {item['text']!r} has {plural(item['citations'], 'citation')}; "
             f"a repeated pattern needs {rules.min_repeat_citations} (pypatterns_min_repeat_citations): "
             "move a one-off example to its own section",
         )

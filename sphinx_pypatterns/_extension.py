@@ -106,7 +106,15 @@ def _on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[
 
 
 def _on_source_read(app: Sphinx, docname: str, content: list[str]) -> None:
-    """Name the first byte that is not UTF-8 (Sphinx replaces it with "?"), so no text is silently lost."""
+    """Keep the page's lines for :func:`role_line`; name the first byte that is not UTF-8.
+
+    The lenient codec reads such a byte as U+FFFD, so only a page holding one is read again, as bytes.
+    """
+    # as markdown-it reads it: NUL becomes U+FFFD
+    lines = content[0].replace("\x00", "\ufffd").split("\n")
+    app.env.temp_data["pp_source_lines"] = lines  # temp_data lives for this page's reading only
+    if "\ufffd" not in content[0]:
+        return
     try:
         raw = Path(app.env.doc2path(docname)).read_bytes()
     except OSError:

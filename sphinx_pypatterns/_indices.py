@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx.domains import Index, IndexEntry
 
+from ._evidence import plural
 from ._records import CitationRecord
 
 if TYPE_CHECKING:
@@ -19,10 +20,6 @@ __all__ = ["EvidenceIndex"]
 def _range(rec: CitationRecord) -> str:
     lines = f"L{rec['start']}" if rec["start"] == rec["end"] else f"L{rec['start']}\u2013{rec['end']}"
     return f"{lines} {rec['symbol']}" if rec["symbol"] else lines
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class EvidenceIndex(Index):
@@ -56,7 +53,7 @@ class EvidenceIndex(Index):
                     0,
                     note["docname"] if note else first["docname"],
                     note["anchor"] if note else first["node_id"],
-                    f"{_plural(total, 'citation')} of {_plural(len(files), 'file')}",
+                    f"{plural(total, 'citation')} of {plural(len(files), 'file')}",
                     "",
                     "",
                 )
@@ -64,7 +61,7 @@ class EvidenceIndex(Index):
             for path, recs in sorted(files.items()):
                 recs.sort(key=_order)
                 entries.append(
-                    IndexEntry(path, 1, recs[0]["docname"], recs[0]["node_id"], _plural(len(recs), "citation"), "", "")
+                    IndexEntry(path, 1, recs[0]["docname"], recs[0]["node_id"], plural(len(recs), "citation"), "", "")
                 )
                 for rec in recs:
                     where = titles.get(rec["docname"]) or _title(env_titles, rec["docname"])

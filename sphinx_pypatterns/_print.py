@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any, cast
 
 from docutils import nodes
@@ -11,6 +10,7 @@ from sphinx.builders.latex.transforms import ShowUrlsTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from ._domain import PypatternsDomain
+from ._tables import excerpt_block
 
 __all__ = ["PERMALINK", "PermalinkFootnotes", "PrintAnchors", "register_print"]
 
@@ -51,16 +51,11 @@ class PrintAnchors(SphinxPostTransform):
                 rec = records.get((inline["pp-docname"], inline["pp-node-id"]))
                 if rec is None or rec["block"] or rec["verdict"] is None or not rec["verdict"]["lines"]:
                     continue
-                text = "\n".join(rec["verdict"]["lines"])
                 caption = f"{rec['upstream']} {rec['path']}:{rec['start']}"
                 if rec["end"] != rec["start"]:
                     caption += f"\u2013{rec['end']}"
-                block = nodes.literal_block(text, text, classes=["pypatterns-compact-excerpt"])
-                block["language"] = "python" if posixpath.splitext(rec["path"])[1] in (".py", ".pyi") else "text"
-                block["linenos"] = True
-                block["highlight_args"] = {"linenostart": rec["start"]}
                 blocks.append(nodes.paragraph("", "", nodes.emphasis(caption, caption), classes=["pypatterns-caption"]))
-                blocks.append(block)
+                blocks.append(excerpt_block(rec, "pypatterns-compact-excerpt"))
             if blocks:
                 parent = para.parent
                 index = parent.index(para)

@@ -22,24 +22,9 @@ from ._nodes import (
 )
 from ._print import PERMALINK
 from ._records import CitationRecord
-from ._tables import dashboard_nodes, evidence_line, matrix_nodes, pin_nodes, xref
+from ._tables import dashboard_nodes, evidence_line, excerpt_block, matrix_nodes, pin_nodes, xref
 
 __all__ = ["PypatternsResolver"]
-
-_LANGUAGES = {
-    ".py": "python",
-    ".pyi": "python",
-    ".toml": "toml",
-    ".cfg": "ini",
-    ".ini": "ini",
-    ".rst": "rst",
-    ".md": "markdown",
-    ".json": "json",
-    ".yml": "yaml",
-    ".yaml": "yaml",
-    ".c": "c",
-    ".h": "c",
-}
 
 
 def _is_placeholder(node: nodes.Node) -> bool:
@@ -116,12 +101,7 @@ class PypatternsResolver(SphinxPostTransform):
         result: list[nodes.Node] = []
         rec = self._record(domain, cite) if cite is not None else None
         if rec is not None and rec["verdict"] is not None and rec["verdict"]["lines"]:
-            text = "\n".join(rec["verdict"]["lines"])
-            block = nodes.literal_block(text, text, classes=["pypatterns-excerpt"])
-            block["language"] = _LANGUAGES.get(posixpath.splitext(rec["path"])[1], "text")
-            block["linenos"] = True
-            block["highlight_args"] = {"linenostart": rec["start"]}
-            result.append(block)
+            result.append(excerpt_block(rec, "pypatterns-excerpt"))
         caption = nodes.paragraph(classes=["pypatterns-caption"])
         if node["caption"]:
             caption += nodes.emphasis(node["caption"], node["caption"])

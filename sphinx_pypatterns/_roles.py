@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from docutils import nodes
 from docutils.nodes import system_message
 from sphinx.environment import BuildEnvironment
@@ -26,16 +24,9 @@ def role_line(env: BuildEnvironment, rawtext: str, reported: int) -> int:
     line; the role's own line is found in the source from there on, past the
     roles with the same text already placed.
     """
-    docname = env.docname
-    pages: dict[str, list[str]] = env.temp_data.setdefault("pp_source_lines", {})  # type: ignore[assignment]
-    lines = pages.get(docname)
+    lines: list[str] | None = env.temp_data.get("pp_source_lines")  # type: ignore[assignment]
     if lines is None:
-        try:
-            text = Path(env.doc2path(docname)).read_bytes().decode("utf-8-sig", "replace")
-        except OSError:
-            text = ""
-        # as markdown-it reads it: NUL becomes U+FFFD
-        lines = pages[docname] = text.replace("\x00", "\ufffd").split("\n")
+        return reported  # kept by the source-read handler
     # MyST passes the role as ":name:`text`"; the page has "{name}`text`": match from the backtick
     first = rawtext[rawtext.find("`") :].split("\n", 1)[0] if "`" in rawtext else rawtext.split("\n", 1)[0]
     cursors: dict[str, tuple[int, int]] = env.temp_data.setdefault("pp_role_cursors", {})  # type: ignore[assignment]

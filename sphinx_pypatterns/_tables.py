@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
 
 from docutils import nodes
 from sphinx.addnodes import pending_xref
 
-from ._evidence import Picture
+from ._evidence import Picture, plural
 from ._manifest import Manifest
+from ._records import CitationRecord
 
-__all__ = ["dashboard_nodes", "evidence_line", "matrix_nodes", "pin_nodes", "xref"]
+__all__ = ["dashboard_nodes", "evidence_line", "excerpt_block", "matrix_nodes", "pin_nodes", "xref"]
+
+_LANGUAGES = {
+    ".py": "python",
+    ".pyi": "python",
+    ".toml": "toml",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".rst": "rst",
+    ".md": "markdown",
+    ".json": "json",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".c": "c",
+    ".h": "c",
+}
+
+
+def excerpt_block(rec: CitationRecord, css_class: str) -> nodes.literal_block:
+    """The cited lines, highlighted by file type, numbered from the first cited line."""
+    assert rec["verdict"] is not None
+    text = "\n".join(rec["verdict"]["lines"])
+    block = nodes.literal_block(text, text, classes=[css_class])
+    block["language"] = _LANGUAGES.get(posixpath.splitext(rec["path"])[1], "text")
+    block["linenos"] = True
+    block["highlight_args"] = {"linenostart": rec["start"]}
+    return block
 
 
 def xref(kind: str, target: str, docname: str, text: str | None = None) -> pending_xref:
@@ -28,17 +56,13 @@ def xref(kind: str, target: str, docname: str, text: str | None = None) -> pendi
     return ref
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def evidence_line(per_upstream: dict[str, int]) -> str:
     """``"5 citations from 2 upstreams: httpx 3, pytest 2"``."""
     total = sum(per_upstream.values())
     if not total:
         return "no citations"
     parts = ", ".join(f"{u} {n}" for u, n in sorted(per_upstream.items()))
-    return f"{_plural(total, 'citation')} from {_plural(len(per_upstream), 'upstream')}: {parts}"
+    return f"{plural(total, 'citation')} from {plural(len(per_upstream), 'upstream')}: {parts}"
 
 
 def _entry(content: nodes.Node | str, classes: Sequence[str] = ()) -> nodes.entry:

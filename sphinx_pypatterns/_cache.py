@@ -1,5 +1,10 @@
 """The verdict cache of ``pypatterns check``: a warm check re-reads pages, not checkouts.
 
+It holds two tables: verdicts by citation text as written, and results by page
+(the page's SHA-256, its citation count per upstream and its failure lines).
+An unchanged page is answered from the second without being scanned; an
+edited one is scanned again, its citations answered from the first.
+
 One JSON file per project. Its key covers everything a verdict depends on:
 the tool's version, the running Python (its ``ast``), the check's options,
 the manifest's text and the fingerprint of every upstream's checkout. Any
@@ -18,10 +23,31 @@ from pathlib import Path
 
 from ._version import __version__
 
-__all__ = ["Entry", "VerdictCache", "cache_key"]
+__all__ = ["Entry", "PageResult", "VerdictCache", "cache_key"]
 
 #: (upstream, failure text or "" when verified)
 Entry = tuple[str, str]
+
+
+class PageResult:
+    """What a check found on one page: citations per upstream, all citations, failure lines."""
+
+    __slots__ = ("count", "failures", "per_upstream")
+
+    def __init__(
+        self, count: int = 0, per_upstream: dict[str, int] | None = None, failures: list[str] | None = None
+    ) -> None:
+        self.count = count
+        self.per_upstream = per_upstream if per_upstream is not None else {}
+        self.failures = failures if failures is not None else []
+
+    def add(self, entry: Entry, where: str) -> None:
+        upstream, failure = entry
+        self.count += 1
+        if upstream:
+            self.per_upstream[upstream] = self.per_upstream.get(upstream, 0) + 1
+        if failure:
+            self.failures.append(f"{where}: {failure}")
 
 
 def cache_key(manifest_text: bytes, fingerprints: Mapping[str, str], options: Mapping[str, object]) -> str | None:
@@ -45,6 +71,7 @@ class VerdictCache:
         self.path = path
         self.key = key
         self.entries: dict[str, object] = {}
+        self.pages: dict[str, object] = {}
         self._dirty = False
         if key is None:
             return
@@ -54,6 +81,8 @@ class VerdictCache:
             return
         if isinstance(data, dict) and data.get("key") == key and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]  # checked entry by entry in get()
+            pages = data.get("pages")
+            self.pages = pages if isinstance(pages, dict) else {}
 
     def get(self, citation: str) -> Entry | None:
         """The entry of a citation, keyed by its text as written (``None``: not cached, or not well-formed)."""
@@ -63,6 +92,29 @@ class VerdictCache:
         if isinstance(found, (list, tuple)) and len(found) == 2 and all(isinstance(x, str) for x in found):
             return found[0], found[1]
         return None
+
+    def page(self, rel: str, digest: str) -> PageResult | None:
+        """The result of a page whose bytes hash to ``digest`` (``None``: not cached, changed, or not well-formed)."""
+        if not self.key:
+            return None
+        found = self.pages.get(rel)
+        if not (isinstance(found, list) and len(found) == 4 and found[0] == digest):
+            return None
+        _, count, per_upstream, failures = found
+        if (
+            isinstance(count, int)
+            and isinstance(per_upstream, dict)
+            and all(isinstance(k, str) and isinstance(v, int) for k, v in per_upstream.items())
+            and isinstance(failures, list)
+            and all(isinstance(f, str) for f in failures)
+        ):
+            return PageResult(count, per_upstream, failures)
+        return None
+
+    def put_page(self, rel: str, digest: str, result: PageResult) -> None:
+        if self.key:
+            self.pages[rel] = [digest, result.count, result.per_upstream, result.failures]
+            self._dirty = True
 
     def put(self, citation: str, entry: Entry) -> None:
         if self.key:
@@ -79,7 +131,7 @@ class VerdictCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".check-cache-", dir=self.path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"key": self.key, "entries": self.entries}, handle, sort_keys=True)
+                json.dump({"key": self.key, "entries": self.entries, "pages": self.pages}, handle, sort_keys=True)
             os.replace(tmp, self.path)
         except OSError:
             return

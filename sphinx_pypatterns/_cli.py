@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -10,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._cache import Entry, VerdictCache, cache_key
+from ._cache import Entry, PageResult, VerdictCache, cache_key
 from ._checkouts import CheckoutSpec, locate_checkout, parse_checkouts_spec
 from ._defaults import DEFAULT_MAX_EXTRACT_BYTES, DEFAULT_MAX_FILE_BYTES, KINDS, SLUG_RE
 from ._errors import PypatternsError, TargetError
@@ -158,6 +159,18 @@ class _LazyVerifier:
             self.verifier.close()
 
 
+def _check_page(rel: str, text: str, cache: VerdictCache, checker: _LazyVerifier) -> PageResult:
+    result = PageResult()
+    for found in scan_page(rel, text):
+        name = f"{'d' if found.directive else 'r'}{found.raw}"
+        entry = cache.get(name)
+        if entry is None:
+            entry = checker.check(found)
+            cache.put(name, entry)
+        result.add(entry, f"{found.file}:{found.line}")
+    return result
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     project = _project(args)
     manifest = project.manifest()
@@ -173,24 +186,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
     cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
     checker = _LazyVerifier(project, manifest)
     try:
-        for page in iter_pages(project.srcdir, project.exclude):
+        for path, rel in iter_pages(project.srcdir, project.exclude):
             try:
-                text = page.read_text("utf-8")
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                digest = hashlib.sha256(data).hexdigest()
+                result = cache.page(rel, digest)
+                if result is None:
+                    result = _check_page(rel, data.decode("utf-8"), cache, checker)
+                    cache.put_page(rel, digest, result)
             except (UnicodeDecodeError, OSError) as exc:
-                failures.append(f"{page.relative_to(project.srcdir)}: source_encoding: cannot read: {exc}")
+                failures.append(f"{rel}: source_encoding: cannot read: {exc}")
                 continue
-            for found in scan_page(page.relative_to(project.srcdir), text):
-                count += 1
-                name = f"{'d' if found.directive else 'r'}{found.raw}"
-                entry = cache.get(name)
-                if entry is None:
-                    entry = checker.check(found)
-                    cache.put(name, entry)
-                upstream, failure = entry
-                if upstream:
-                    per_upstream[upstream] += 1
-                if failure:
-                    failures.append(f"{found.file}:{found.line}: {failure}")
+            count += result.count
+            per_upstream.update(result.per_upstream)
+            failures.extend(result.failures)
         cache.save()
     finally:
         checker.close()

@@ -48,25 +48,28 @@ class FoundCitation:
         return parse_anchor(title) or "" if title else ""
 
 
-def iter_pages(srcdir: Path, exclude: list[str]) -> Iterator[Path]:
-    """Every ``.md`` page under ``srcdir``, minus hidden/build folders and ``exclude`` globs."""
-    for folder, dirs, files in os.walk(srcdir):
+def iter_pages(srcdir: Path, exclude: list[str]) -> Iterator[tuple[str, str]]:
+    """``(path, relative posix path)`` of every ``.md`` page under ``srcdir``, minus hidden/build folders
+    and ``exclude`` globs, in a stable order."""
+    top = os.fspath(srcdir)
+    for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+        prefix = os.path.relpath(folder, top).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
         for name in sorted(files):
             if not name.endswith(".md"):
                 continue
-            path = Path(folder, name)
-            rel = path.relative_to(srcdir).as_posix()
+            rel = prefix + name
             if any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat.rstrip("/") + "/*") for pat in exclude):
                 continue
-            yield path
+            yield os.path.join(folder, name), rel
 
 
-def scan_page(path: Path, text: str) -> Iterator[FoundCitation]:
+def scan_page(path: Path | str, text: str) -> Iterator[FoundCitation]:
     """Every ``{cite}`` role and ``cite`` directive in a MyST page, with its line."""
     lines = text.split("\n")
     fence = ""
-    name = str(path)
+    name = os.fspath(path)
     for i, line in enumerate(lines):
         stripped = line.lstrip()
         if fence:

@@ -236,6 +236,31 @@ def test_warm_check_reads_the_cache_and_says_the_same(tmp_path, capsys, monkeypa
     assert calls and "commit_missing" in capsys.readouterr().out
 
 
+def test_warm_check_skips_unchanged_pages_and_rescans_an_edited_one(tmp_path, capsys, monkeypatch):
+    import sphinx_pypatterns._cli as cli
+
+    repo, pin = make_upstream(tmp_path)
+    src = _check_project(tmp_path, repo, pin, f"up={repo}")
+    (src / "b.md").write_text("# B\n\nAlso {cite}`up:pkg/errors.py:98`.\n")
+    assert main(["check", str(src)]) == 1
+    cold = capsys.readouterr().out
+    scanned, verified = [], []
+    real_scan, real_verify = cli.scan_page, Verifier.verify
+    monkeypatch.setattr(cli, "scan_page", lambda rel, text: scanned.append(rel) or real_scan(rel, text))
+    monkeypatch.setattr(Verifier, "verify", lambda self, *a, **k: verified.append(a) or real_verify(self, *a, **k))
+    assert main(["check", str(src)]) == 1
+    assert scanned == [] and verified == [] and _lines(capsys.readouterr().out) == _lines(cold)
+    # one line inserted above the citations of a.md: a.md alone is scanned again, its
+    # failures move down a line, and its verdicts still come from the cache
+    (src / "a.md").write_text((src / "a.md").read_text().replace("# A\n", "# A\n\nNew prose.\n", 1))
+    assert main(["check", str(src)]) == 1
+    warm = capsys.readouterr().out
+    assert [str(s) for s in scanned] == ["a.md"] and verified == []
+    assert "a.md:7: line_out_of_range" in warm and "a.md:9: bad_target" in warm
+    assert "b.md:3: line_out_of_range" in warm
+    assert "check: 4 citations, 3 failures" in warm
+
+
 def test_no_cache_for_a_plain_folder_or_a_corrupt_file(tmp_path, capsys):
     repo, pin = make_upstream(tmp_path)
     tree = tmp_path / "tree"

@@ -30,7 +30,11 @@ _TYPES: dict[str, tuple[object, tuple[type, ...]]] = {
     "pypatterns_require_nomination": (True, (bool,)),
     "pypatterns_rule_sections": (dict(DEFAULT_RULE_SECTIONS), (dict,)),
     "pypatterns_print_inline_excerpts": (False, (bool,)),
+    "pypatterns_background_verify": (True, (bool,)),
 }
+
+#: Values that change how the build works, not what it writes: changing them rebuilds nothing.
+_NO_REBUILD = frozenset({"pypatterns_background_verify"})
 
 _THRESHOLDS = (
     "pypatterns_min_upstreams",
@@ -42,7 +46,7 @@ _THRESHOLDS = (
 
 def register_config(app: Sphinx) -> None:
     for name, (default, types) in _TYPES.items():
-        app.add_config_value(name, default, "env", types=types)
+        app.add_config_value(name, default, "" if name in _NO_REBUILD else "env", types=types)
     app.connect("config-inited", _check_config)
 
 

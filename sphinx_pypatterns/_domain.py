@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any, ClassVar, cast
 
 from docutils import nodes
@@ -37,6 +37,7 @@ from ._indices import EvidenceIndex
 from ._log import warn
 from ._manifest import Manifest
 from ._nodes import add_page_number, pp_cite
+from ._prefetch import Prefetched, PrefetchKey
 from ._records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord, VerdictRecord
 from ._roles import CandidateRole, CiteRole, PPXRefRole
 from ._targets import CitationTarget
@@ -323,8 +324,11 @@ class PypatternsDomain(Domain):
 
     # -- the global step ----------------------------------------------------
 
-    def on_env_updated(self, verifier: Verifier | None) -> list[str]:
-        """Check global rules, verify new citations, return the pages to rewrite."""
+    def on_env_updated(
+        self, verifier: Verifier | None, prefetched: Mapping[PrefetchKey, Prefetched] | None = None
+    ) -> list[str]:
+        """Check global rules, verify new citations (taking ``prefetched`` verdicts where they
+        apply), return the pages to rewrite."""
         index = self._index()
         for record in self.all_headers():
             if record["kind"] != "smell":
@@ -336,7 +340,7 @@ class PypatternsDomain(Domain):
                         "unknown_pattern",
                         (record["docname"], record["lineno"]),
                     )
-        self._verify(verifier)
+        self._verify(verifier, prefetched or {})
         self._changed()
         for finding in self.picture().findings:
             warn(finding.message, finding.subtype, (finding.docname, finding.lineno))
@@ -351,7 +355,7 @@ class PypatternsDomain(Domain):
                 return docset
         return changed
 
-    def _verify(self, verifier: Verifier | None) -> None:
+    def _verify(self, verifier: Verifier | None, prefetched: Mapping[PrefetchKey, Prefetched]) -> None:
         manifest = self.manifest
         pins = cast("dict[str, str]", self.data["pins"])
         if verifier is not None:
@@ -381,9 +385,10 @@ class PypatternsDomain(Domain):
         # inline citations when their compact excerpts are on
         keep_inline_lines = bool(self.env.config.pypatterns_print_inline_excerpts)
         pending = {d: [r for r in recs if r["verdict"] is None] for d, recs in sorted(self.citations.items())}
-        # verify file by file, so the verifier holds few files at a time (the build's memory peak)
+        # verify file by file, so the verifier holds few files at a time (the build's memory peak),
+        # each file's upstreams together (a blob two upstreams share is parsed once)
         order = sorted(
-            (r for recs in pending.values() for r in recs), key=lambda r: (r["upstream"], r["path"], r["start"])
+            (r for recs in pending.values() for r in recs), key=lambda r: (r["path"], r["upstream"], r["start"])
         )
         for rec in order:
             if verifier is None or manifest is None or rec["upstream"] not in manifest.upstreams:
@@ -394,15 +399,18 @@ class PypatternsDomain(Domain):
                     lines=[],
                 )
                 continue
-            target = CitationTarget(rec["upstream"], rec["path"], rec["start"], rec["end"])
-            result = verifier.verify(target, rec["symbol"], require_anchor=require_anchor)
             keep = rec["block"] or keep_inline_lines
-            if result.ok and not keep:
+            found = prefetched.get((rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"]))
+            if found is not None and (found.lines is not None or not keep):
+                ok, subtype, message, lines = found.ok, found.subtype, found.message, found.lines or ()
+            else:
+                target = CitationTarget(rec["upstream"], rec["path"], rec["start"], rec["end"])
+                result = verifier.verify(target, rec["symbol"], require_anchor=require_anchor)
+                ok, subtype, message, lines = result.ok, result.subtype, result.message, result.lines
+            if ok and not keep:
                 rec["verdict"] = _VERIFIED  # shared (also in the pickled environment): never mutated in place
                 continue
-            rec["verdict"] = VerdictRecord(
-                ok=result.ok, subtype=result.subtype, message=result.message, lines=list(result.lines) if keep else []
-            )
+            rec["verdict"] = VerdictRecord(ok=ok, subtype=subtype, message=message, lines=list(lines) if keep else [])
         for docname, recs in pending.items():
             self._report(docname, recs)
 

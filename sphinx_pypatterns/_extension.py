@@ -6,6 +6,7 @@ import codecs
 import os
 from pathlib import Path
 from typing import cast
+from weakref import WeakKeyDictionary
 
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
@@ -20,6 +21,7 @@ from ._html import keep_unchanged_evidence_index
 from ._log import warn
 from ._manifest import Manifest, load_manifest
 from ._nodes import register_nodes
+from ._prefetch import Prefetch, cpus_available
 from ._print import register_print
 from ._render import PypatternsResolver
 from ._verify import Verifier
@@ -55,16 +57,57 @@ def checkouts_spec(app: Sphinx) -> tuple[str, dict[str, str]]:
     return parse_checkouts_spec(value or "", base=app.srcdir)
 
 
+#: Pages a build must read before a helper process verifies their citations while Sphinx reads them.
+PREFETCH_MIN_PAGES = 16
+
+#: The verification helper of each running build, from env-before-read-docs to env-updated.
+_PREFETCH: WeakKeyDictionary[Sphinx, Prefetch] = WeakKeyDictionary()
+
+
+def _start_prefetch(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    _end_prefetch(app)
+    manifest = _domain(env).manifest
+    path = manifest_path(app)
+    if (
+        not app.config.pypatterns_background_verify
+        or manifest is None
+        or not manifest.upstreams
+        or path is None
+        or len(docnames) < PREFETCH_MIN_PAGES
+        or cpus_available() < 2
+    ):
+        return
+    pages = [page for page in (Path(env.doc2path(d)) for d in sorted(docnames)) if page.suffix == ".md"]
+    prefetch = Prefetch.start(
+        manifest=path,
+        checkouts=checkouts_spec(app),
+        max_bytes=app.config.pypatterns_max_file_bytes,
+        require_anchor=app.config.pypatterns_require_anchor,
+        keep_all_lines=app.config.pypatterns_print_inline_excerpts,
+        pages=pages,
+    )
+    if prefetch is not None:
+        _PREFETCH[app] = prefetch
+
+
+def _end_prefetch(app: Sphinx, exception: BaseException | None = None) -> None:
+    prefetch = _PREFETCH.pop(app, None)
+    if prefetch is not None:
+        prefetch.close()
+
+
 def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """The global step. The verifier lives only for it: its cat-file processes end and its
     blob caches are freed before the write phase, the build's memory peak."""
     domain = _domain(env)
+    prefetch = _PREFETCH.pop(app, None)
+    prefetched = prefetch.results() if prefetch is not None else {}
     if domain.manifest is None:
         return domain.on_env_updated(None)
     spec = checkouts_spec(app)
     verifier = Verifier(domain.manifest, spec, max_bytes=app.config.pypatterns_max_file_bytes, max_files=16)
     with verifier:
-        return domain.on_env_updated(verifier)
+        return domain.on_env_updated(verifier, prefetched)
 
 
 #: The codec pages are read with: the configured UTF-8, with undecodable bytes read as U+FFFD.
@@ -103,6 +146,7 @@ codecs.register(_lenient_codec)
 def _on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     if codecs.lookup(app.config.source_encoding or "utf-8").name in ("utf-8", "utf-8-sig"):
         env.settings["input_encoding"] = _LENIENT
+    _start_prefetch(app, env, docnames)
 
 
 def _on_source_read(app: Sphinx, docname: str, content: list[str]) -> None:
@@ -164,6 +208,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("source-read", _on_source_read)
     app.connect("env-updated", _on_env_updated)
     app.connect("build-finished", write_evidence)
+    app.connect("build-finished", _end_prefetch)
     app.add_builder(EvidenceBuilder)
     app.connect("warn-missing-reference", _on_missing_reference)
     return {

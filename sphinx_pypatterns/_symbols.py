@@ -34,20 +34,28 @@ def _bound_names(target: ast.expr) -> Iterable[str]:
         yield from _bound_names(target.value)
 
 
+_DEFS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+#: Compound statements that are not scopes: their bodies belong to the enclosing scope.
+_BLOCKS = frozenset(
+    {ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match}
+)
+
+
 def _walk(body: list[ast.stmt], prefix: str, table: SymbolTable, *, in_function: bool) -> None:
     for node in body:
-        span = _span(node)
-        names: list[str] = []
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        kind = type(node)
+        if kind in _BLOCKS:
+            for child in _nested_bodies(node):
+                _walk(child, prefix, table, in_function=in_function)
+            continue
+        if isinstance(node, _DEFS):
             qual = prefix + node.name
-            table.setdefault(qual, []).append(span)
-            _walk(node.body, qual + ".", table, in_function=not isinstance(node, ast.ClassDef))
+            table.setdefault(qual, []).append(_span(node))
+            _walk(node.body, qual + ".", table, in_function=kind is not ast.ClassDef)
             continue
         if in_function:
-            # Local variables are not symbols; nested defs are reached above.
-            for child in _nested_bodies(node):
-                _walk(child, prefix, table, in_function=True)
-            continue
+            continue  # local variables are not symbols; nested defs are reached above
+        names: list[str] = []
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 names.extend(_bound_names(target))
@@ -59,10 +67,10 @@ def _walk(body: list[ast.stmt], prefix: str, table: SymbolTable, *, in_function:
             names.extend((a.asname or a.name) for a in node.names if a.name != "*")
         elif sys.version_info >= (3, 12) and isinstance(node, ast.TypeAlias):
             names.extend(_bound_names(node.name))
-        for name in names:
-            table.setdefault(prefix + name, []).append(span)
-        for child in _nested_bodies(node):
-            _walk(child, prefix, table, in_function=False)
+        if names:
+            span = _span(node)
+            for name in names:
+                table.setdefault(prefix + name, []).append(span)
 
 
 def _nested_bodies(node: ast.stmt) -> Iterable[list[ast.stmt]]:
@@ -72,7 +80,7 @@ def _nested_bodies(node: ast.stmt) -> Iterable[list[ast.stmt]]:
         yield node.orelse
     elif isinstance(node, (ast.With, ast.AsyncWith)):
         yield node.body
-    elif isinstance(node, ast.Try) or (sys.version_info >= (3, 11) and isinstance(node, ast.TryStar)):
+    elif isinstance(node, (ast.Try, ast.TryStar)):
         yield node.body
         for handler in node.handlers:
             yield handler.body

@@ -108,9 +108,10 @@ class Prefetch:
             return {}
         try:
             assert proc.stdout is not None
-            return _read_results(proc.stdout)
+            found = _read_results(proc.stdout)
         finally:
             _end(proc)
+        return found if proc.returncode == 0 else {}
 
     def close(self) -> None:
         """Stop the helper if it still runs (a build that ended before ``env-updated``)."""

@@ -307,6 +307,13 @@ class PypatternsDomain(Domain):
                 warn(f"the section {name!r} is empty", "empty_section", (docname, section[0].line or record["lineno"]))
 
     def clear_doc(self, docname: str) -> None:
+        # a page read again mostly cites what it cited: its verdicts wait for env-updated,
+        # which takes them while the pins hold instead of verifying those citations again
+        earlier = self._earlier_verdicts()
+        for rec in self.citations.get(docname, ()):
+            verdict = rec["verdict"]
+            if verdict is not None and verdict["subtype"] not in _PARSE_SUBTYPES:
+                earlier[(rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"], rec["block"])] = verdict
         for key in ("headers", "citations", "candidates", "xrefs", "globals", "items", "view", "digests"):
             self.data[key].pop(docname, None)
         self._changed()
@@ -355,9 +362,16 @@ class PypatternsDomain(Domain):
                 return docset
         return changed
 
+    def _earlier_verdicts(self) -> dict[tuple[str, str, int, int, str, bool], VerdictRecord]:
+        """Verdicts of the citations of pages cleared in this build (not pickled)."""
+        earlier: dict[tuple[str, str, int, int, str, bool], VerdictRecord]
+        earlier = self.__dict__.setdefault("_earlier_verdicts_cache", {})
+        return earlier
+
     def _verify(self, verifier: Verifier | None, prefetched: Mapping[PrefetchKey, Prefetched]) -> None:
         manifest = self.manifest
         pins = cast("dict[str, str]", self.data["pins"])
+        earlier = self.__dict__.pop("_earlier_verdicts_cache", {})
         if verifier is not None:
             current: dict[str, str] = {}
             origins: dict[str, str] = {}
@@ -370,6 +384,7 @@ class PypatternsDomain(Domain):
                 current[name] = f"{upstream.commit}|{upstream.repository}|{upstream.tag}|{where}"
             self.data["origins"] = origins
             changed = {name for name in set(current) | set(pins) if current.get(name) != pins.get(name)}
+            earlier = {key: v for key, v in earlier.items() if key[0] not in changed}
             if changed:
                 for records in self.citations.values():
                     for rec in records:
@@ -400,6 +415,10 @@ class PypatternsDomain(Domain):
                 )
                 continue
             keep = rec["block"] or keep_inline_lines
+            kept = earlier.get((rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"], rec["block"]))
+            if kept is not None:
+                rec["verdict"] = kept
+                continue
             found = prefetched.get((rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"]))
             if found is not None and (found.lines is not None or not keep):
                 ok, subtype, message, lines = found.ok, found.subtype, found.message, found.lines or ()

@@ -186,3 +186,29 @@ def test_sync_after_missing_checkout_reverifies_unchanged_pages(tmp_path, upstre
     second = build(srcdir)
     assert second.warnings == ""
     assert "unverified" not in second.html("patterns/a")
+
+
+def test_a_page_read_again_keeps_the_verdicts_of_its_unchanged_citations(tmp_path, upstream, monkeypatch):
+    repo, pin = upstream
+    lines = ["Good {cite}`HTTPError <up:pkg/errors.py:6-7>`, bad {cite}`up:pkg/errors.py:99`."]
+    srcdir, text = cite_project(tmp_path, repo, pin, lines)
+    first = build(srcdir)
+    calls = []
+    real = Verifier.verify
+    monkeypatch.setattr(Verifier, "verify", lambda self, t, *a, **k: calls.append(str(t)) or real(self, t, *a, **k))
+    page_path = srcdir / "patterns" / "a.md"
+    page_path.write_text(text.replace("## Why\n\n", "## Why\n\nReworded. ", 1))
+    second = build(srcdir)
+    assert calls == []  # read again, verified before: nothing to verify
+    assert second.located() == first.located()  # the failure is reported again, at its line
+    page_path.write_text(text.replace("up:pkg/errors.py:99", "up:pkg/errors.py:98"))
+    third = build(srcdir)
+    assert calls == ["up:pkg/errors.py:98"]
+    assert "line 98 is past the end" in third.warnings
+    # a new pin: every citation of the page read again is verified again, at the new commit
+    (srcdir / "upstreams.toml").write_text(manifest_text("up", "0" * 40))
+    page_path.write_text(text)
+    calls.clear()
+    fourth = build(srcdir)
+    assert "pypatterns.commit_missing" in fourth.subtypes() and "line_out_of_range" not in fourth.warnings
+    assert len(calls) == 2 and "pypatterns-cite verified" not in fourth.html("patterns/a")

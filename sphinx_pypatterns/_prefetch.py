@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Prefetch", "PrefetchKey", "Prefetched", "cpus_available"]
 
+#: How long a helper that has answered may take to exit before it is stopped.
+_EXIT_SECONDS = 10.0
+
 #: (upstream, path, first line, last line, symbol) of a citation
 PrefetchKey = tuple[str, str, int, int, str]
 
@@ -106,12 +109,19 @@ class Prefetch:
         proc, self._proc = self._proc, None
         if proc is None:
             return {}
+        import subprocess
+
+        found: dict[PrefetchKey, Prefetched] | None = None
         try:
             assert proc.stdout is not None
             found = _read_results(proc.stdout)
+            if found is not None:
+                proc.wait(timeout=_EXIT_SECONDS)  # it has answered and is ending: let it end
+        except subprocess.TimeoutExpired:
+            found = None
         finally:
             _end(proc)
-        return found if proc.returncode == 0 else {}
+        return found if found is not None and proc.returncode == 0 else {}
 
     def close(self) -> None:
         """Stop the helper if it still runs (a build that ended before ``env-updated``)."""
@@ -129,13 +139,14 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _read_results(stream: IO[bytes]) -> dict[PrefetchKey, Prefetched]:
+def _read_results(stream: IO[bytes]) -> dict[PrefetchKey, Prefetched] | None:
+    """The verdicts of a complete, well-formed answer (one that ends in "done"); else ``None``."""
     found: dict[PrefetchKey, Prefetched] = {}
     for raw in stream:
         try:
             row = json.loads(raw)
         except ValueError:
-            return {}
+            return None
         if row == "done":
             return found
         try:
@@ -144,8 +155,8 @@ def _read_results(stream: IO[bytes]) -> dict[PrefetchKey, Prefetched]:
             kept = None if lines is None else tuple(str(line) for line in lines)
             found[key] = Prefetched(bool(ok), str(subtype), str(message), kept)
         except (TypeError, ValueError):
-            return {}
-    return {}  # no "done": the helper did not finish
+            return None
+    return None  # no "done": the helper did not finish
 
 
 def _citations(pages: Iterable[str], names: frozenset[str]) -> dict[tuple[PrefetchKey, bool], None]:

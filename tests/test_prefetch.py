@@ -99,6 +99,15 @@ def test_the_helper_verifies_everything_and_the_output_is_the_same(tmp_path, cou
     assert '<span class="nb">super</span>' in ours.html("patterns/p12")
 
 
+def test_a_helper_that_takes_its_time_to_exit_is_waited_for(tmp_path, counted, monkeypatch):
+    # the real helper, ending slowly after its answer (as a big one does: teardown takes time)
+    slow = "import sys, time; from sphinx_pypatterns._prefetch import main; main(); sys.stdout.flush(); time.sleep(1)"
+    real_start = Prefetch.start
+    monkeypatch.setattr(Prefetch, "start", lambda **kw: real_start(**kw, command=[sys.executable, "-c", slow]))
+    build(_project(tmp_path, "slow"))
+    assert counted["verify"] == []  # every verdict came from the helper
+
+
 # a row that says a failing citation (line 99 of a 15-line file) is verified: taken, it would show
 LIE = "print(%r); " % '["up", "pkg/errors.py", 99, 99, "", true, "", "", null]'
 DONE = "print(%r)" % '"done"'

@@ -94,7 +94,7 @@ class PypatternsDomain(Domain):
         "digests": {},  # docname -> digest of what the page contributes, as read (see evidence_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 4
+    data_version = 5
 
     # -- data access -------------------------------------------------------
 
@@ -226,6 +226,10 @@ class PypatternsDomain(Domain):
         citations: list[CitationRecord] = []
         for node in document.findall(pp_cite):
             citations.append(_citation_record(node, section_of))
+            # the record holds these now; the doctree, kept in memory until written, keeps only
+            # what the resolver reads (docname, node_id, title, target)
+            for key in _RECORDED:
+                node.attributes.pop(key, None)
         if citations:
             self.citations[docname] = citations
         candidates: list[CandidateRecord] = []
@@ -411,7 +415,7 @@ class PypatternsDomain(Domain):
                     ok=False,
                     subtype="no_manifest",
                     message=f"no manifest pins upstream {rec['upstream']!r}: set pypatterns_manifest in conf.py",
-                    lines=[],
+                    lines=(),
                 )
                 continue
             keep = rec["block"] or keep_inline_lines
@@ -429,7 +433,7 @@ class PypatternsDomain(Domain):
             if ok and not keep:
                 rec["verdict"] = _VERIFIED  # shared (also in the pickled environment): never mutated in place
                 continue
-            rec["verdict"] = VerdictRecord(ok=ok, subtype=subtype, message=message, lines=list(lines) if keep else [])
+            rec["verdict"] = VerdictRecord(ok=ok, subtype=subtype, message=message, lines=tuple(lines) if keep else ())
         for docname, recs in pending.items():
             self._report(docname, recs)
 
@@ -605,7 +609,10 @@ class PypatternsDomain(Domain):
 
 
 #: The verdict of every verified citation whose lines are not kept.
-_VERIFIED = VerdictRecord(ok=True, subtype="", message="", lines=[])
+_VERIFIED = VerdictRecord(ok=True, subtype="", message="", lines=())
+
+#: pp_cite attributes copied into its CitationRecord at read time.
+_RECORDED = ("symbol", "lineno", "block", "upstream", "path", "start", "end", "error", "message")
 
 _PARSE_SUBTYPES = frozenset({"bad_target", "bad_path", "bad_lines", "empty_target", "unknown_upstream"})
 
@@ -671,7 +678,7 @@ def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecor
     error = node.get("error")
     verdict = None
     if error:
-        verdict = VerdictRecord(ok=False, subtype=error, message=node.get("message", ""), lines=[])
+        verdict = VerdictRecord(ok=False, subtype=error, message=node.get("message", ""), lines=())
     # interned: thousands of records repeat a few upstreams, paths and section titles
     return CitationRecord(
         target=node["target"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -39,11 +39,24 @@ def _digest(app: Sphinx, content: object) -> str:
 
 
 def keep_unchanged_evidence_index(app: Sphinx) -> None:
-    """``builder-inited``: wrap the HTML builder's domain-index writer (HTML builders only)."""
+    """``builder-inited``: wrap the HTML builder's domain-index writer (HTML builders only).
+
+    Sphinx makes every domain index's entries before writing the first page and holds them to
+    the last; the evidence index has one per citation, which only slows the garbage collector
+    over the whole write phase. They are made again when the index page is written.
+    """
     builder = app.builder
     original: Callable[[], None] | None = getattr(builder, "write_domain_indices", None)
-    if original is None or builder.format != "html" or not hasattr(builder, "domain_indices"):
+    prepare: Callable[[Set[str]], None] | None = getattr(builder, "prepare_writing", None)
+    if original is None or prepare is None or builder.format != "html" or not hasattr(builder, "domain_indices"):
         return
+
+    def prepare_writing(docnames: Set[str]) -> None:
+        prepare(docnames)
+        builder.domain_indices = [  # type: ignore[attr-defined]
+            (name, cls, [] if name == INDEX_NAME else content, collapse)
+            for name, cls, content, collapse in builder.domain_indices  # type: ignore[attr-defined]
+        ]
 
     def write_domain_indices() -> None:
         entries = list(builder.domain_indices)  # type: ignore[attr-defined]
@@ -52,9 +65,11 @@ def keep_unchanged_evidence_index(app: Sphinx) -> None:
         page = outdir / f"{INDEX_NAME}{getattr(builder, 'out_suffix', '.html')}"
         keep = []
         digest = ""
-        for entry in entries:
+        for i, entry in enumerate(entries):
             if entry[0] == INDEX_NAME:
-                digest = _digest(app, entry[2])
+                content, collapse = entry[1](app.env.get_domain("pp")).generate()
+                entry = entries[i] = (entry[0], entry[1], content, collapse)
+                digest = _digest(app, content)
                 try:
                     unchanged = page.is_file() and stamp.read_text("utf-8") == digest
                 except OSError:
@@ -70,4 +85,5 @@ def keep_unchanged_evidence_index(app: Sphinx) -> None:
         if digest and any(e[0] == INDEX_NAME for e in keep):
             stamp.write_text(digest, "utf-8")
 
+    builder.prepare_writing = prepare_writing  # type: ignore[method-assign]
     builder.write_domain_indices = write_domain_indices  # type: ignore[attr-defined]

@@ -38,7 +38,7 @@ from ._log import warn
 from ._manifest import Manifest
 from ._nodes import add_page_number, pp_cite
 from ._prefetch import Prefetched, PrefetchKey
-from ._records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord, VerdictRecord
+from ._records import MESSAGE, OK, SUBTYPE, CandidateRecord, CitationRecord, HeaderRecord, ItemRecord, VerdictRecord
 from ._roles import CandidateRole, CiteRole, PPXRefRole
 from ._targets import CitationTarget
 from ._verify import Verifier
@@ -94,7 +94,7 @@ class PypatternsDomain(Domain):
         "digests": {},  # docname -> digest of what the page contributes, as read (see evidence_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 5
+    data_version = 6
 
     # -- data access -------------------------------------------------------
 
@@ -316,7 +316,7 @@ class PypatternsDomain(Domain):
         earlier = self._earlier_verdicts()
         for rec in self.citations.get(docname, ()):
             verdict = rec["verdict"]
-            if verdict is not None and verdict["subtype"] not in _PARSE_SUBTYPES:
+            if verdict is not None and verdict[SUBTYPE] not in _PARSE_SUBTYPES:
                 earlier[(rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"], rec["block"])] = verdict
         for key in ("headers", "citations", "candidates", "xrefs", "globals", "items", "view", "digests"):
             self.data[key].pop(docname, None)
@@ -395,7 +395,7 @@ class PypatternsDomain(Domain):
                         if (
                             rec["upstream"] in changed
                             and rec["verdict"] is not None
-                            and rec["verdict"]["subtype"] not in _PARSE_SUBTYPES
+                            and rec["verdict"][SUBTYPE] not in _PARSE_SUBTYPES
                         ):
                             rec["verdict"] = None
             self.data["pins"] = current
@@ -411,11 +411,11 @@ class PypatternsDomain(Domain):
         )
         for rec in order:
             if verifier is None or manifest is None or rec["upstream"] not in manifest.upstreams:
-                rec["verdict"] = VerdictRecord(
-                    ok=False,
-                    subtype="no_manifest",
-                    message=f"no manifest pins upstream {rec['upstream']!r}: set pypatterns_manifest in conf.py",
-                    lines=(),
+                rec["verdict"] = (
+                    False,
+                    "no_manifest",
+                    f"no manifest pins upstream {rec['upstream']!r}: set pypatterns_manifest in conf.py",
+                    (),
                 )
                 continue
             keep = rec["block"] or keep_inline_lines
@@ -433,7 +433,7 @@ class PypatternsDomain(Domain):
             if ok and not keep:
                 rec["verdict"] = _VERIFIED  # shared (also in the pickled environment): never mutated in place
                 continue
-            rec["verdict"] = VerdictRecord(ok=ok, subtype=subtype, message=message, lines=tuple(lines) if keep else ())
+            rec["verdict"] = (ok, subtype, message, tuple(lines) if keep else ())
         for docname, recs in pending.items():
             self._report(docname, recs)
 
@@ -443,20 +443,20 @@ class PypatternsDomain(Domain):
         missing_reported: set[str] = set()
         for rec in pending:
             verdict = rec["verdict"]
-            if verdict is None or verdict["ok"]:
+            if verdict is None or verdict[OK]:
                 continue
-            if verdict["subtype"] in ("checkout_missing", "commit_missing", "no_manifest"):
+            if verdict[SUBTYPE] in ("checkout_missing", "commit_missing", "no_manifest"):
                 if rec["upstream"] in missing_reported:
                     continue
                 missing_reported.add(rec["upstream"])
                 count = sum(1 for r in pending if r["upstream"] == rec["upstream"])
                 warn(
-                    f"{count} citation(s) of {rec['upstream']!r} on this page cannot be verified: {verdict['message']}",
-                    verdict["subtype"],
+                    f"{count} citation(s) of {rec['upstream']!r} on this page cannot be verified: {verdict[MESSAGE]}",
+                    verdict[SUBTYPE],
                     (docname, rec["lineno"]),
                 )
                 continue
-            warn(f"{rec['target']}: {verdict['message']}", verdict["subtype"], (docname, rec["lineno"]))
+            warn(f"{rec['target']}: {verdict[MESSAGE]}", verdict[SUBTYPE], (docname, rec["lineno"]))
 
     def view_of(self, docname: str, index: dict[tuple[str, str], HeaderRecord]) -> dict[str, object]:
         """The global data that the page ``docname`` shows."""
@@ -609,7 +609,7 @@ class PypatternsDomain(Domain):
 
 
 #: The verdict of every verified citation whose lines are not kept.
-_VERIFIED = VerdictRecord(ok=True, subtype="", message="", lines=())
+_VERIFIED: VerdictRecord = (True, "", "", ())
 
 #: pp_cite attributes copied into its CitationRecord at read time.
 _RECORDED = ("symbol", "lineno", "block", "upstream", "path", "start", "end", "error", "message")
@@ -678,7 +678,7 @@ def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecor
     error = node.get("error")
     verdict = None
     if error:
-        verdict = VerdictRecord(ok=False, subtype=error, message=node.get("message", ""), lines=())
+        verdict = (False, str(error), str(node.get("message", "")), ())
     # interned: thousands of records repeat a few upstreams, paths and section titles
     return CitationRecord(
         target=node["target"],

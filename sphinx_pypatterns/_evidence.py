@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ._manifest import Manifest
-from ._records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord
+from ._records import MESSAGE, OK, SUBTYPE, CandidateRecord, CitationRecord, HeaderRecord, ItemRecord
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -283,9 +283,9 @@ def _citation_entry(docname: str, rec: CitationRecord, permalink: str) -> dict[s
         "symbol": rec["symbol"] or None,
         "section": rec["section"],
         "block": rec["block"],
-        "verified": bool(verdict and verdict["ok"]),
-        "result": ("ok" if verdict["ok"] else verdict["subtype"]) if verdict else "unchecked",
-        "message": verdict["message"] if verdict and not verdict["ok"] else "",
+        "verified": bool(verdict and verdict[OK]),
+        "result": ("ok" if verdict[OK] else verdict[SUBTYPE]) if verdict else "unchecked",
+        "message": verdict[MESSAGE] if verdict and not verdict[OK] else "",
         "permalink": permalink or None,
     }
 

@@ -10,6 +10,7 @@ from sphinx.builders.latex.transforms import ShowUrlsTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from ._domain import PypatternsDomain
+from ._records import LINES
 from ._tables import excerpt_block
 
 __all__ = ["PERMALINK", "PermalinkFootnotes", "PrintAnchors", "register_print"]
@@ -49,7 +50,7 @@ class PrintAnchors(SphinxPostTransform):
                 if "pypatterns-cite" not in inline["classes"] or not inline.get("pp-docname"):
                     continue
                 rec = records.get((inline["pp-docname"], inline["pp-node-id"]))
-                if rec is None or rec["block"] or rec["verdict"] is None or not rec["verdict"]["lines"]:
+                if rec is None or rec["block"] or rec["verdict"] is None or not rec["verdict"][LINES]:
                     continue
                 caption = f"{rec['upstream']} {rec['path']}:{rec['start']}"
                 if rec["end"] != rec["start"]:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Final, TypedDict
 
-__all__ = ["CandidateRecord", "CitationRecord", "HeaderRecord", "ItemRecord", "VerdictRecord"]
+__all__ = [
+    "LINES",
+    "MESSAGE",
+    "OK",
+    "SUBTYPE",
+    "CandidateRecord",
+    "CitationRecord",
+    "HeaderRecord",
+    "ItemRecord",
+    "VerdictRecord",
+]
 
 
 class HeaderRecord(TypedDict):
@@ -23,14 +33,15 @@ class HeaderRecord(TypedDict):
     sections: dict[str, int]  # casefolded top-level section title -> line
 
 
-class VerdictRecord(TypedDict):
-    """Only atomic values (lines in a tuple): the garbage collector stops tracking the record,
-    and the citation record holding it, so thousands of them cost nothing at each collection."""
-
-    ok: bool
-    subtype: str
-    message: str
-    lines: tuple[str, ...]
+#: A citation's verdict: ``(ok, subtype, message, cited lines)``, read with the indices below.
+#: A plain tuple of atomic values: the garbage collector stops tracking it, and the
+#: CitationRecord holding it, so thousands of records cost nothing at each collection
+#: (a dict or a named tuple in their place would be tracked for good).
+VerdictRecord = tuple[bool, str, str, tuple[str, ...]]
+OK: Final = 0
+SUBTYPE: Final = 1
+MESSAGE: Final = 2
+LINES: Final = 3
 
 
 class CitationRecord(TypedDict):

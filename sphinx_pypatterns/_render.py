@@ -21,7 +21,7 @@ from ._nodes import (
     pp_pins,
 )
 from ._print import PERMALINK
-from ._records import CitationRecord
+from ._records import LINES, OK, CitationRecord
 from ._tables import dashboard_nodes, evidence_line, excerpt_block, matrix_nodes, pin_nodes, xref
 
 __all__ = ["PypatternsResolver"]
@@ -83,7 +83,7 @@ class PypatternsResolver(SphinxPostTransform):
         rec = self._record(domain, node)
         label = self._label(rec, node)
         url = domain.permalink(rec) if rec is not None else ""
-        ok = rec is not None and rec["verdict"] is not None and rec["verdict"]["ok"]
+        ok = rec is not None and rec["verdict"] is not None and rec["verdict"][OK]
         classes = ["pypatterns-cite", "verified" if ok else "unverified"]
         wrapper = nodes.inline("", "", ids=[node["node_id"]], classes=classes)
         wrapper["pp-docname"] = node["docname"]
@@ -100,7 +100,7 @@ class PypatternsResolver(SphinxPostTransform):
         cite = next(iter(node.findall(pp_cite)), None)
         result: list[nodes.Node] = []
         rec = self._record(domain, cite) if cite is not None else None
-        if rec is not None and rec["verdict"] is not None and rec["verdict"]["lines"]:
+        if rec is not None and rec["verdict"] is not None and rec["verdict"][LINES]:
             result.append(excerpt_block(rec, "pypatterns-excerpt"))
         caption = nodes.paragraph(classes=["pypatterns-caption"])
         if node["caption"]:
@@ -163,7 +163,7 @@ class PypatternsResolver(SphinxPostTransform):
         para = nodes.paragraph("", evidence_line(per_upstream))
         if kind == "source-note":
             recs = domain.citations.get(docname, [])
-            verified = sum(1 for r in recs if r["verdict"] is not None and r["verdict"]["ok"])
+            verified = sum(1 for r in recs if r["verdict"] is not None and r["verdict"][OK])
             para += nodes.Text(f" ({verified} verified)")
             return self._field("Citations", para)
         if kind == "smell":

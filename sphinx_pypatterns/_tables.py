@@ -10,7 +10,7 @@ from sphinx.addnodes import pending_xref
 
 from ._evidence import Picture, plural
 from ._manifest import Manifest
-from ._records import CitationRecord
+from ._records import LINES, CitationRecord
 
 __all__ = ["dashboard_nodes", "evidence_line", "excerpt_block", "matrix_nodes", "pin_nodes", "xref"]
 
@@ -33,7 +33,7 @@ _LANGUAGES = {
 def excerpt_block(rec: CitationRecord, css_class: str) -> nodes.literal_block:
     """The cited lines, highlighted by file type, numbered from the first cited line."""
     assert rec["verdict"] is not None
-    text = "\n".join(rec["verdict"]["lines"])
+    text = "\n".join(rec["verdict"][LINES])
     block = nodes.literal_block(text, text, classes=[css_class])
     block["language"] = _LANGUAGES.get(posixpath.splitext(rec["path"])[1], "text")
     block["linenos"] = True

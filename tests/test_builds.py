@@ -146,7 +146,7 @@ def test_domain_data_keys_change_only_with_data_version():
 
     keys = sorted(PypatternsDomain.initial_data)
     assert (PypatternsDomain.data_version, keys) == (
-        5,  # 5: a verdict's lines are a tuple
+        6,  # 6: a verdict is a plain tuple
         ["candidates", "citations", "digests", "docset", "globals", "headers", "items", "manifest", "origins", "pins",
          "view", "xrefs"],
     )  # fmt: skip

@@ -266,6 +266,7 @@ CONF_CASES = [
     ("flag-not-bool", 'pypatterns_require_anchor = "yes"'),
     ("rule-sections-unknown-key", 'pypatterns_rule_sections = {"nope": "X"}'),
     ("max-bytes-zero", "pypatterns_max_file_bytes = 0"),
+    ("background-verify-not-bool", "pypatterns_background_verify = 1"),
 ]
 
 

@@ -162,32 +162,26 @@ def test_no_helper_for_a_small_rebuild_or_when_turned_off(tmp_path, counted):
     assert len(counted["helpers"]) == 1
 
 
-def test_close_ends_a_running_helper_and_results_wait_for_it(tmp_path):
-    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
-    spec = (str(tmp_path), {})
-    helper = Prefetch.start(
+def _helper(tmp_path: Path, script: str) -> Prefetch | None:
+    return Prefetch.start(
         manifest=tmp_path / "m.toml",
-        checkouts=spec,
+        checkouts=(str(tmp_path), {}),
         max_bytes=1000,
         require_anchor=False,
         keep_all_lines=False,
         pages=[],
-        command=sleeper,
+        command=[sys.executable, "-c", script],
     )
+
+
+def test_close_ends_a_running_helper_and_results_wait_for_it(tmp_path):
+    helper = _helper(tmp_path, "import time; time.sleep(60)")
     assert helper is not None
     proc = helper._proc
     start = time.monotonic()
     helper.close()
     assert proc is not None and proc.returncode is not None and time.monotonic() - start < 5
     assert helper.results() == {}  # ended: nothing to wait for
-    quick = Prefetch.start(
-        manifest=tmp_path / "m.toml",
-        checkouts=spec,
-        max_bytes=1000,
-        require_anchor=False,
-        keep_all_lines=False,
-        pages=[],
-        command=[sys.executable, "-c", "print('\"done\"')"],
-    )
+    quick = _helper(tmp_path, "print('\"done\"')")
     assert quick is not None and quick.results() == {}
     assert quick._proc is None

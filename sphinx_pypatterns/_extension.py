@@ -18,7 +18,7 @@ from ._config import register_config
 from ._domain import PypatternsDomain
 from ._errors import ManifestError
 from ._html import keep_unchanged_evidence_index
-from ._log import warn
+from ._log import logger, warn
 from ._manifest import Manifest, load_manifest
 from ._nodes import register_nodes
 from ._prefetch import Prefetch, cpus_available
@@ -102,6 +102,8 @@ def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     domain = _domain(env)
     prefetch = _PREFETCH.pop(app, None)
     prefetched = prefetch.results() if prefetch is not None else {}
+    if prefetch is not None and prefetch.failure:
+        logger.verbose("pypatterns: the verification helper failed (%s); verifying here", prefetch.failure)
     if domain.manifest is None:
         return domain.on_env_updated(None)
     spec = checkouts_spec(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from docutils import nodes
 from sphinx.util import logging
 
-__all__ = ["SUBTYPES", "warn"]
+__all__ = ["SUBTYPES", "logger", "warn"]
 
 logger = logging.getLogger("sphinx_pypatterns")
 

@@ -61,6 +61,8 @@ class Prefetch:
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self._proc: subprocess.Popen[bytes] | None = proc
+        #: Why :meth:`results` took nothing from the helper ("" when it answered).
+        self.failure = ""
 
     @classmethod
     def start(
@@ -115,13 +117,17 @@ class Prefetch:
         try:
             assert proc.stdout is not None
             found = _read_results(proc.stdout)
-            if found is not None:
+            if found is None:
+                self.failure = "no complete, well-formed answer"
+            else:
                 proc.wait(timeout=_EXIT_SECONDS)  # it has answered and is ending: let it end
         except subprocess.TimeoutExpired:
-            found = None
+            found, self.failure = None, f"still running {_EXIT_SECONDS:.0f} s after its answer"
         finally:
             _end(proc)
-        return found if found is not None and proc.returncode == 0 else {}
+        if found is not None and proc.returncode != 0:
+            found, self.failure = None, f"exit status {proc.returncode}"
+        return found if found is not None else {}
 
     def close(self) -> None:
         """Stop the helper if it still runs (a build that ended before ``env-updated``)."""

@@ -59,6 +59,7 @@ class Built:
     app: SphinxTestApp
     srcdir: Path
     warnings: str
+    status: str = ""
 
     def located(self) -> list[tuple[str, int, str, str]]:
         """(relative path, line, type.subtype, message) for every located warning."""
@@ -102,17 +103,19 @@ def build(
     parallel: int = 0,
     freshenv: bool = False,
     confoverrides: dict[str, object] | None = None,
+    verbosity: int = 0,
 ) -> Built:
-    warnings = StringIO()
+    warnings, status = StringIO(), StringIO()
     app = SphinxTestApp(
         buildername,
         srcdir=srcdir,
         builddir=srcdir / "_build",
-        status=StringIO(),
+        status=status,
         warning=warnings,
         parallel=parallel,
         freshenv=freshenv,
         confoverrides=confoverrides or {},
+        verbosity=verbosity,
     )
     try:
         app.build()
@@ -120,7 +123,7 @@ def build(
         app.cleanup()
     text = re.sub(r"\x1b\[[0-9;]*m", "", warnings.getvalue())
     assert "Traceback" not in text and "Exception occurred" not in text, text
-    return Built(app, srcdir, text)
+    return Built(app, srcdir, text, status.getvalue())
 
 
 @pytest.fixture

@@ -104,8 +104,9 @@ def test_a_helper_that_takes_its_time_to_exit_is_waited_for(tmp_path, counted, m
     slow = "import sys, time; from sphinx_pypatterns._prefetch import main; main(); sys.stdout.flush(); time.sleep(1)"
     real_start = Prefetch.start
     monkeypatch.setattr(Prefetch, "start", lambda **kw: real_start(**kw, command=[sys.executable, "-c", slow]))
-    build(_project(tmp_path, "slow"))
+    built = build(_project(tmp_path, "slow"), verbosity=1)
     assert counted["verify"] == []  # every verdict came from the helper
+    assert "helper failed" not in built.status
 
 
 # a row that says a failing citation (line 99 of a 15-line file) is verified: taken, it would show
@@ -113,28 +114,33 @@ LIE = "print(%r); " % '["up", "pkg/errors.py", 99, 99, "", true, "", "", null]'
 DONE = "print(%r)" % '"done"'
 
 
+INCOMPLETE = "no complete, well-formed answer"
+
+
 @pytest.mark.parametrize(
-    "script",
+    ("script", "reason"),
     [
-        LIE + DONE + "; import sys; sys.exit(1)",
-        LIE,
-        LIE + "print('not json'); " + DONE,
-        LIE + "print('[1, 2]'); " + DONE,
-        "import time; time.sleep(0.5)",
+        (LIE + DONE + "; import sys; sys.exit(1)", "exit status 1"),
+        (LIE, INCOMPLETE),
+        (LIE + "print('not json'); " + DONE, INCOMPLETE),
+        (LIE + "print('[1, 2]'); " + DONE, INCOMPLETE),
+        ("import time; time.sleep(0.5)", INCOMPLETE),
     ],
     ids=["exits-with-error", "unfinished", "garbage", "short-row", "silent"],
 )
-def test_a_failing_helper_changes_nothing(tmp_path, counted, monkeypatch, script):
+def test_a_failing_helper_changes_nothing(tmp_path, counted, monkeypatch, script, reason):
     real_start = Prefetch.start
 
     def broken(**kwargs):
         return real_start(**kwargs, command=[sys.executable, "-c", script])
 
     monkeypatch.setattr(Prefetch, "start", broken)
-    ours = build(_project(tmp_path, "broken"))
+    ours = build(_project(tmp_path, "broken"), verbosity=1)
     alone = build(_project(tmp_path, "alone", "pypatterns_background_verify = False\n"))
     assert ours.located() == alone.located()
     assert _outputs(ours) == _outputs(alone)
+    assert f"the verification helper failed ({reason})" in ours.status  # said with -v, never a warning
+    assert len(counted["verify"]) >= 12
 
 
 def test_a_citation_the_helper_cannot_see_is_verified_in_the_build(tmp_path, counted):

@@ -317,7 +317,7 @@ class PypatternsDomain(Domain):
         for rec in self.citations.get(docname, ()):
             verdict = rec["verdict"]
             if verdict is not None and verdict[SUBTYPE] not in _PARSE_SUBTYPES:
-                earlier[(rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"], rec["block"])] = verdict
+                earlier[(*_verdict_key(rec), rec["block"])] = verdict
         for key in ("headers", "citations", "candidates", "xrefs", "globals", "items", "view", "digests"):
             self.data[key].pop(docname, None)
         self._changed()
@@ -419,11 +419,12 @@ class PypatternsDomain(Domain):
                 )
                 continue
             keep = rec["block"] or keep_inline_lines
-            kept = earlier.get((rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"], rec["block"]))
+            key = _verdict_key(rec)
+            kept = earlier.get((*key, rec["block"]))
             if kept is not None:
                 rec["verdict"] = kept
                 continue
-            found = prefetched.get((rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"]))
+            found = prefetched.get(key)
             if found is not None and (found.lines is not None or not keep):
                 ok, subtype, message, lines = found.ok, found.subtype, found.message, found.lines or ()
             else:
@@ -672,6 +673,11 @@ def _repeated_items(top: nodes.Element, docname: str, title: str) -> list[ItemRe
                 )
             )
     return items
+
+
+def _verdict_key(rec: CitationRecord) -> PrefetchKey:
+    """What a citation's verdict depends on, besides the pins: upstream, path, lines, symbol."""
+    return rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"]
 
 
 def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecord:

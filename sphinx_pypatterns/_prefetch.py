@@ -133,11 +133,11 @@ class Prefetch:
         """Stop the helper if it still runs (a build that ended before ``env-updated``)."""
         proc, self._proc = self._proc, None
         if proc is not None:
-            proc.kill()
             _end(proc)
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Close the helper's pipe, stop it if it still runs, and reap it."""
     if proc.stdout is not None:
         proc.stdout.close()
     if proc.poll() is None:

@@ -21,6 +21,7 @@ myst_heading_anchors = 3
 
 pypatterns_manifest = "upstreams.toml"
 pypatterns_require_anchor = True
+pypatterns_rule_max_words = 25  # stricter than the default 30
 
 # -- The printed review copy (sphinx-build -M latexpdf -c docs . _build) -----
 latex_engine = "xelatex"

@@ -184,3 +184,15 @@ def offline_index(tmp_path, monkeypatch):
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(links))
     return links
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many of the handbook's code examples ran (tests/test_examples.py)."""
+    from doc_examples import STATS
+
+    if STATS["blocks"] or STATS["type_checked"]:
+        terminalreporter.write_line(
+            f"handbook examples: {STATS['blocks']} code blocks ran "
+            f"({STATS['doctest_blocks']} doctests, {STATS['failing_on_purpose']} of them failing on purpose as shown), "
+            f"{STATS['type_checked']} type-checked with mypy --strict"
+        )

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ._symbols import SPAN_RULES
 from ._version import __version__
 
 __all__ = ["Entry", "PageResult", "VerdictCache", "cache_key"]
@@ -56,6 +57,7 @@ def cache_key(manifest_text: bytes, fingerprints: Mapping[str, str], options: Ma
         return None
     payload = {
         "version": __version__,
+        "span_rules": SPAN_RULES,
         "python": list(sys.version_info[:3]),
         "manifest": hashlib.sha256(manifest_text).hexdigest(),
         "checkouts": dict(sorted(fingerprints.items())),

@@ -94,7 +94,7 @@ class PypatternsDomain(Domain):
         "digests": {},  # docname -> digest of what the page contributes, as read (see evidence_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 6
+    data_version = 7  # 7: spans of names bound inside if/try/with blocks start at the block
 
     # -- data access -------------------------------------------------------
 

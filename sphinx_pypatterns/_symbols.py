@@ -14,6 +14,9 @@ __all__ = ["SymbolTable", "symbol_table"]
 Span = tuple[int, int]
 SymbolTable = dict[str, list[Span]]
 
+#: The version of the span rules below; verdict caches made under other rules are discarded.
+SPAN_RULES = 2
+
 
 def _span(node: ast.stmt) -> Span:
     start = node.lineno
@@ -41,16 +44,22 @@ _BLOCKS = frozenset(
 )
 
 
-def _walk(body: list[ast.stmt], prefix: str, table: SymbolTable, *, in_function: bool) -> None:
+def _walk(body: list[ast.stmt], prefix: str, table: SymbolTable, *, in_function: bool, guard: int = 0) -> None:
+    """``guard``: the first line of the innermost ``if``/``try``/``with``/... whose body this is.
+
+    A definition or binding inside such a block spans from that line, so a
+    citation may include the condition that decides it (``if sys.version_info
+    >= (3, 13):`` above an import).
+    """
     for node in body:
         kind = type(node)
         if kind in _BLOCKS:
             for child in _nested_bodies(node):
-                _walk(child, prefix, table, in_function=in_function)
+                _walk(child, prefix, table, in_function=in_function, guard=node.lineno)
             continue
         if isinstance(node, _DEFS):
             qual = prefix + node.name
-            table.setdefault(qual, []).append(_span(node))
+            table.setdefault(qual, []).append(_guarded(_span(node), guard))
             _walk(node.body, qual + ".", table, in_function=kind is not ast.ClassDef)
             continue
         if in_function:
@@ -68,9 +77,13 @@ def _walk(body: list[ast.stmt], prefix: str, table: SymbolTable, *, in_function:
         elif sys.version_info >= (3, 12) and isinstance(node, ast.TypeAlias):
             names.extend(_bound_names(node.name))
         if names:
-            span = _span(node)
+            span = _guarded(_span(node), guard)
             for name in names:
                 table.setdefault(prefix + name, []).append(span)
+
+
+def _guarded(span: Span, guard: int) -> Span:
+    return (min(span[0], guard), span[1]) if guard else span
 
 
 def _nested_bodies(node: ast.stmt) -> Iterable[list[ast.stmt]]:
@@ -97,7 +110,9 @@ def symbol_table(source: str, *, filename: str, python_hint: str = "") -> Symbol
     Covers classes, functions, methods (``Class.method``), nested
     definitions, and names bound at module or class level by assignments
     and imports, also inside module-level ``if``/``try``/``with`` blocks.
-    Spans start at the first decorator and end at ``end_lineno``.
+    Spans start at the first decorator (or at the first line of the enclosing
+    ``if``/``try``/... block of a definition or binding inside one) and end at
+    ``end_lineno``.
 
     Raises :class:`CheckoutError` (subtype ``unparsable``) when the running
     Python cannot parse the file, naming both versions.

@@ -78,7 +78,7 @@ def test_symbol_table_covers_defs_methods_assignments_imports_and_blocks():
     )
     table = symbol_table(source, filename="m.py")
     assert table["os"] == [(1, 1)] and table["c"] == [(2, 2)] and table["__all__"] == [(3, 3)]
-    assert table["Y"] == [(5, 5), (7, 8)]
+    assert table["Y"] == [(4, 5), (4, 8)]  # a binding inside a block spans from the block's first line
     assert table["X"] == [(9, 15)] and table["X.attr"] == [(11, 11)] and table["X.m"] == [(12, 15)]
     assert table["X.m.inner"] == [(14, 15)] and "X.m.local" not in table
 

@@ -290,10 +290,28 @@ class _GlobalPageDirective(SphinxDirective):
 
 
 class ChecklistDirective(_GlobalPageDirective):
-    """``pattern-checklist``: every pattern's id and rule, grouped by area."""
+    """``pattern-checklist``: every pattern's id and rule, grouped by area; ``:area:`` shows one area."""
 
     kind = "checklist"
     node_class = pp_checklist
+    option_spec = _AnyOption(("area",))
+
+    def run(self) -> list[nodes.Node]:
+        (node,) = super().run()
+        location = (self.env.docname, self.lineno)
+        for key, value in self.options.items():
+            if key != "area":
+                warn(f"unknown option :{key}: in pattern-checklist (known: :area:)", "unknown_option", location)
+                continue
+            area = " ".join(str(value or "").split())
+            areas = list(self.config.pypatterns_areas)
+            if not area:
+                warn("empty option :area: in pattern-checklist", "empty_option", location)
+            elif area not in areas:
+                warn(f"unknown area {area!r} (pypatterns_areas: {', '.join(areas)})", "unknown_area", location)
+            else:
+                node["area"] = area
+        return [node]
 
 
 class MatrixDirective(_GlobalPageDirective):

@@ -190,9 +190,11 @@ class PypatternsResolver(SphinxPostTransform):
             if r["area"] not in areas:
                 areas.append(r["area"])
         result: list[nodes.Node] = []
-        for area in areas:
+        only = node.get("area")
+        for area in [only] if only else areas:
             members = sorted((r for r in patterns if r["area"] == area), key=lambda r: r["id"])
-            result.append(nodes.rubric(area or "(no area)", area or "(no area)"))
+            if not only:
+                result.append(nodes.rubric(area or "(no area)", area or "(no area)"))
             if not members:
                 result.append(nodes.paragraph("", "", nodes.emphasis("no patterns yet", "no patterns yet")))
                 continue

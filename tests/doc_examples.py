@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 import types
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,17 +67,27 @@ class Block:
         return f"pp_example_{stem}_{self.line}"
 
     def run(self) -> None:
-        """Run every example of the block in one fresh module namespace."""
+        """Run every example of the block in one fresh module namespace.
+
+        Warning filters are restored afterwards, and modules the block made up
+        (``sys.modules`` entries with no file behind them) are dropped, so one
+        block cannot change what the next one, or another test, sees.
+        """
         name = self.module_name()
         module = types.ModuleType(name)
         module.__file__ = str(self.path)
+        before = set(sys.modules)
         sys.modules[name] = module
         try:
-            for example in self.examples:
-                example.namespace = module.__dict__
-                example.evaluate()
+            with warnings.catch_warnings():
+                for example in self.examples:
+                    example.namespace = module.__dict__
+                    example.evaluate()
         finally:
-            sys.modules.pop(name, None)
+            for added in set(sys.modules) - before:
+                spec = getattr(sys.modules[added], "__spec__", None)
+                if spec is None or spec.origin is None:
+                    del sys.modules[added]
 
 
 class _BlockParser:

@@ -173,3 +173,24 @@ def test_other_fences_are_reported(tmp_path: Path) -> None:
         "patterns/demo.md:3: a 'bash' code block: every block must be ```python",
         "patterns/demo.md:7: a 'plain' code block: every block must be ```python",
     ]
+
+
+def test_a_block_leaves_no_made_up_module_or_warning_filter(tmp_path: Path) -> None:
+    import sys
+    import warnings
+
+    body = """\
+        ```python
+        import sys
+        import types
+        import warnings
+
+        sys.modules["made_up_lib"] = types.ModuleType("made_up_lib")
+        warnings.simplefilter("error")
+        ```
+        """
+    filters = list(warnings.filters)
+    (block,) = blocks(_page(tmp_path, body))
+    block.run()
+    assert "made_up_lib" not in sys.modules
+    assert warnings.filters == filters

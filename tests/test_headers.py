@@ -131,6 +131,28 @@ def test_checklist_groups_rules_by_area(project):
     assert text.index("keyword-only:") < text.index("exceptions")
 
 
+def test_checklist_of_one_area(project):
+    other = page(
+        "pattern", "keyword-only", options=":id: keyword-only\n:area: public-surface\n:rule: Make options keyword-only."
+    )
+    one = "# Index\n\n## Exceptions\n\n:::{pattern-checklist}\n:area: exceptions\n:::\n"
+    bad = "# Bad\n\n:::{pattern-checklist}\n:area: exception\n:::\n\n:::{pattern-checklist}\n:aera: testing\n:::\n"
+    built = project(
+        {"patterns/a.md": PATTERN, "patterns/k.md": other, "one.md": one, "bad.md": bad},
+        CONF,
+        buildername="text",
+    )
+    text = built.text("one")
+    assert "exception-root: Derive every exception from one root class." in text
+    assert "keyword-only" not in text and "public-surface" not in text
+    assert [(w[0], w[1], w[2]) for w in built.located()] == [
+        ("bad.md", 3, "pypatterns.unknown_area"),
+        ("bad.md", 7, "pypatterns.unknown_option"),
+    ]
+    # an unknown area falls back to every area, and areas without patterns say so
+    assert "no patterns yet" in built.text("bad")
+
+
 def test_latex_and_text_writers_accept_every_node(project):
     files = {
         "patterns/a.md": PATTERN,

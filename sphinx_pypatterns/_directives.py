@@ -298,6 +298,7 @@ class ChecklistDirective(_GlobalPageDirective):
 
     def run(self) -> list[nodes.Node]:
         (node,) = super().run()
+        assert isinstance(node, nodes.Element)
         location = (self.env.docname, self.lineno)
         for key, value in self.options.items():
             if key != "area":

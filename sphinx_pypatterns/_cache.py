@@ -8,8 +8,12 @@ edited one is scanned again, its citations answered from the first.
 One JSON file per project. Its key covers everything a verdict depends on:
 the tool's version, the running Python (its ``ast``), the check's options,
 the manifest's text and the fingerprint of every upstream's checkout. Any
-change of the key empties the cache. Plain folders named with ``NAME=DIR``
-may change in place and have no fingerprint: with one, nothing is cached.
+change of the key empties the cache. The fingerprints (``Checkout.fingerprint``):
+a synced tree's marker; a git repository and commit, marked while the commit is
+absent (it may be fetched later); a plain folder named with ``NAME=DIR``, which
+may change in place, the size, times and inode of every entry under it
+(:func:`~._checkouts.tree_fingerprint`). A checkout without a fingerprint (a
+folder changed in the last seconds, git unable to answer) leaves nothing cached.
 """
 
 from __future__ import annotations

@@ -14,13 +14,20 @@ Two kinds exist:
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
+import re
+import stat
+import time
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
 from ._defaults import COMMIT_RE, DEFAULT_MAX_FILE_BYTES
-from ._errors import CheckoutError
+from ._errors import CheckoutError, PypatternsError
+from ._git import git_command
 from ._manifest import Upstream
 from ._targets import validate_relpath
 
@@ -36,6 +43,7 @@ __all__ = [
     "locate_checkout",
     "parse_checkouts_spec",
     "read_marker",
+    "tree_fingerprint",
 ]
 
 MARKER = ".pypatterns-sync.json"
@@ -48,8 +56,11 @@ class Checkout(Protocol):
     description: str
     #: How the tree was materialised, without any path of the machine (for the pin table).
     origin: str
-    #: Identifies the checkout's content for caches, or "" if the content may change (a plain folder).
-    fingerprint: str
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the checkout's content for caches; "" when it cannot be identified."""
+        ...
 
     def read(self, path: str) -> tuple[str, bytes]:
         """Return ``(content_key, data)`` for a relative path, or raise CheckoutError."""
@@ -74,8 +85,41 @@ class FolderCheckout:
         self.max_bytes = max_bytes
         self.description = description or f"folder {self.root}"
         self.origin = origin or "a local folder"
-        self.fingerprint = fingerprint
+        #: a synced tree is identified by its marker (sync replaces it whole); a plain folder by its files
+        self.fixed_fingerprint = fingerprint
+        self._tree_fingerprint: str | None = None
         self._real_root = os.path.realpath(self.root)
+
+    @property
+    def fingerprint(self) -> str:
+        """The marker of a synced tree, else the :func:`tree_fingerprint` of the folder (computed once)."""
+        if self.fixed_fingerprint:
+            return self.fixed_fingerprint
+        if self._tree_fingerprint is None:
+            self._tree_fingerprint = tree_fingerprint(self.root)
+        return self._tree_fingerprint
+
+    def stamp(self, path: str, since_ns: int | None = None) -> str:
+        """What identifies the file that :meth:`read` would read for ``path``, without reading it.
+
+        The resolved path and the file's :func:`stat_signature` (no file: why). A file changed
+        within :data:`RACY_NS` before ``since_ns`` (default: now) or later gets a stamp that equals
+        no other: its times may not show a second change in the same clock tick, so a caller that
+        keeps stamps verifies its citations again next time.
+        """
+        try:
+            validate_relpath(path)
+            real = os.path.realpath(os.path.join(self._real_root, path), strict=True)
+            st = os.stat(real)
+        except PypatternsError as exc:
+            return f"refused {exc.subtype}"
+        except OSError as exc:
+            return f"absent {exc.errno}"
+        except ValueError:  # not encodable as a file name (a lone surrogate)
+            return "refused unencodable"
+        if is_racy(st, since_ns):
+            return f"racy {time.time_ns()}"
+        return f"{real}|{stat_signature(st)}"
 
     def read(self, path: str) -> tuple[str, bytes]:
         validate_relpath(path)
@@ -86,27 +130,110 @@ class FolderCheckout:
             if exc.errno == errno.ELOOP:
                 raise CheckoutError(f"{path} is a symlink loop", subtype="symlink_loop") from None
             raise CheckoutError(f"{path} does not exist in the checkout", subtype="missing_file") from None
+        except ValueError:  # not encodable as a file name (a lone surrogate)
+            raise CheckoutError(f"{path!r} cannot name a file", subtype="bad_path") from None
         if os.path.commonpath([real, self._real_root]) != self._real_root:
             raise CheckoutError(f"{path} is a symlink that leads outside the checkout", subtype="path_escapes")
-        try:
-            with open(real, "rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                if not os.path.isfile(real):
-                    raise CheckoutError(f"{path} is not a regular file", subtype="not_a_file")
-                if size > self.max_bytes:
-                    raise CheckoutError(
-                        f"{path} has {size} bytes, over the limit of {self.max_bytes} (pypatterns_max_file_bytes)",
-                        subtype="file_too_large",
-                    )
-                data = handle.read(self.max_bytes + 1)
-        except IsADirectoryError:
-            raise CheckoutError(f"{path} is a folder, not a file", subtype="not_a_file") from None
-        except OSError as exc:
-            raise CheckoutError(f"cannot read {path}: {exc.strerror}", subtype="missing_file") from None
-        return f"file:{real}", data
+        # no symlink is left in ``real``: open it without following one put there since
+        return f"file:{real}", read_regular(real, path, max_bytes=self.max_bytes, follow=False)
 
     def close(self) -> None:
         return None
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISLNK, "a symlink"),
+)
+
+
+def _not_regular(shown: str, mode: int) -> CheckoutError:
+    if stat.S_ISDIR(mode):
+        return CheckoutError(f"{shown} is a folder, not a file", subtype="not_a_file")
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "an unknown kind of file")
+    return CheckoutError(f"{shown} is not a regular file ({kind})", subtype="not_a_file")
+
+
+def _too_large(shown: str, size: int, max_bytes: int) -> CheckoutError:
+    return CheckoutError(
+        f"{shown} has {size} bytes, over the limit of {max_bytes} (pypatterns_max_file_bytes)",
+        subtype="file_too_large",
+    )
+
+
+def read_regular(real: str, shown: str, *, max_bytes: int, follow: bool = True) -> bytes:
+    """The bytes of the regular file ``real`` (``shown`` in messages); raise ``CheckoutError``.
+
+    Never blocks, and never reads what is not a regular file: a FIFO, socket or
+    device is refused by its type before it is opened, and the decision that
+    counts is made on the opened descriptor (``fstat``), so the path is not
+    trusted twice. It is opened with ``O_NONBLOCK`` (a FIFO put in place in
+    between cannot block) and, unless ``follow``, with ``O_NOFOLLOW``.
+    """
+    try:
+        mode = (os.stat if follow else os.lstat)(real).st_mode
+    except OSError:
+        raise CheckoutError(f"{shown} does not exist in the checkout", subtype="missing_file") from None
+    if not stat.S_ISREG(mode):
+        raise _not_regular(shown, mode)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0) | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(real, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CheckoutError(f"{shown} became a symlink while it was read", subtype="missing_file") from None
+        if exc.errno in (errno.ENXIO, errno.EISDIR, errno.ENODEV):
+            raise CheckoutError(f"{shown} is not a regular file", subtype="not_a_file") from None
+        raise CheckoutError(f"cannot read {shown}: {exc.strerror}", subtype="missing_file") from None
+    with open(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(shown, info.st_mode)
+        if info.st_size > max_bytes:
+            raise _too_large(shown, info.st_size, max_bytes)
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise CheckoutError(f"cannot read {shown}: {exc.strerror}", subtype="missing_file") from None
+    if len(data) > max_bytes:  # it grew after fstat
+        raise _too_large(shown, len(data), max_bytes)
+    return data
+
+
+#: ``<oid> SP <type> SP <size>``: that many bytes of the object follow, then LF.
+_OBJECT_REPLY = re.compile(rb"([0-9a-f]{40}|[0-9a-f]{64}) ([a-z]+) ([0-9]{1,20})")
+#: With ``--follow-symlinks``: ``<kind> SP <size>``, then that many bytes and LF.
+_FOLLOW_REPLY = re.compile(rb"(symlink|dangling|loop|notdir) ([0-9]{1,20})")
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """One answer of ``git cat-file --batch --follow-symlinks``.
+
+    ``kind``: the object's type (``blob``, ``tree``, ...), ``missing`` or
+    ``ambiguous``, or ``symlink``, ``dangling``, ``loop`` or ``notdir``.
+    ``data``: an object's content; ``None`` for the others, and for an object
+    over the size limit (skipped unread).
+    """
+
+    kind: str
+    oid: str = ""
+    size: int = 0
+    data: bytes | None = None
+
+
+def _skip(stream: IO[bytes], count: int) -> bool:
+    """Read and drop ``count`` bytes; False if the stream ended first."""
+    while count > 0:
+        chunk = stream.read(min(count, 1 << 20))
+        if not chunk:
+            return False
+        count -= len(chunk)
+    return True
 
 
 class GitCheckout:
@@ -120,6 +247,7 @@ class GitCheckout:
         max_bytes: int = DEFAULT_MAX_BYTES,
         description: str = "",
         origin: str = "",
+        commit_known: bool = False,
     ) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         if not COMMIT_RE.match(commit):
@@ -129,18 +257,43 @@ class GitCheckout:
         self.max_bytes = max_bytes
         self.description = description or f"git {self.repo} @ {commit[:12]}"
         self.origin = origin or "a git repository, read at the commit"
-        # a commit names its content: the repository's place and the commit identify every read
-        self.fingerprint = f"git {os.path.realpath(self.repo)} {commit}"
+        # a commit names its content: the repository's place and the commit identify every read,
+        # once the commit is there (a repository named in conf.py may receive it later)
+        self._identity = f"git {os.path.realpath(self.repo)} {commit}"
+        #: the commit is known to be present (a synced mirror: sync fetched it), no need to ask git
+        self.commit_known = commit_known
         self._checked = False
+
+    def commit_state(self) -> str:
+        """``present``, ``absent`` or ``error <subtype>``; asks git unless the commit is known."""
+        if self.commit_known or self._checked:
+            return "present"
+        try:
+            self._check_commit()
+        except CheckoutError as exc:
+            return "absent" if exc.subtype == "commit_missing" else f"error {exc.subtype}"
+        return "present"
+
+    @property
+    def fingerprint(self) -> str:
+        """The repository and commit, marked when the commit is absent; "" when git cannot answer."""
+        state = self.commit_state()
+        if state.startswith("error"):
+            return ""
+        return self._identity if state == "present" else f"{self._identity} absent"
 
     def _process(self) -> subprocess.Popen[bytes]:
         import subprocess
 
         if self._proc is None:
-            env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+            # a read: no transport (a partial clone never fetches), no hooks, no discovery (--git-dir)
+            dot_git = self.repo / ".git"
+            argv, env = git_command(
+                ["cat-file", "--batch", "--follow-symlinks"], git_dir=dot_git if dot_git.exists() else self.repo
+            )
             try:
                 self._proc = subprocess.Popen(
-                    ["git", "-C", str(self.repo), "cat-file", "--batch", "--follow-symlinks"],
+                    argv,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
@@ -150,40 +303,72 @@ class GitCheckout:
                 raise CheckoutError(f"cannot run git: {exc.strerror}", subtype="checkout_missing") from None
         return self._proc
 
-    def _request(self, spec: str) -> tuple[list[str], bytes | None]:
+    def _request(self, spec: str) -> _Reply:
+        """Send one request line; parse its answer by git's documented format, never by whitespace.
+
+        A request holding a control character (a newline would make it two
+        requests, and every later answer would belong to the one before) or
+        one that cannot be encoded never reaches git: ``bad_path``.
+        """
+        if any(unicodedata.category(ch) == "Cc" for ch in spec):
+            raise CheckoutError("the path contains a NUL or control character", subtype="bad_path")
+        try:
+            request = spec.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CheckoutError("the path cannot be encoded as UTF-8", subtype="bad_path") from None
         proc = self._process()
         stdin: IO[bytes] | None = proc.stdin
         stdout: IO[bytes] | None = proc.stdout
         assert stdin is not None and stdout is not None
+        header = b""
         try:
-            stdin.write(spec.encode("utf-8") + b"\n")
+            stdin.write(request + b"\n")
             stdin.flush()
             header = stdout.readline()
-        except (BrokenPipeError, OSError):
-            header = b""
-        if not header:
-            self.close()
-            raise CheckoutError(f"{self.repo} is not a readable git repository", subtype="checkout_missing")
-        words = header.decode("utf-8", "replace").split()
-        if len(words) == 2 and words[1] in ("missing", "ambiguous"):
-            return words, None
-        if words and words[0] in ("symlink", "dangling", "loop", "notdir") and len(words) == 2:
-            size = int(words[1])
-            stdout.read(size + 1)
-            return words, None
-        if len(words) == 3:
-            size = int(words[2])
-            data = stdout.read(size)
-            stdout.read(1)
-            return words, data
-        self.close()
-        raise CheckoutError(f"unexpected answer from git cat-file in {self.repo}", subtype="checkout_missing")
+            reply = self._parse(request, header, stdout)
+        except OSError:
+            reply = None
+        if reply is None:
+            self.close()  # out of step with git: no later answer can be trusted
+            if not header:
+                raise CheckoutError(f"{self.repo} is not a readable git repository", subtype="checkout_missing")
+            raise CheckoutError(f"unexpected answer from git cat-file in {self.repo}", subtype="checkout_missing")
+        return reply
+
+    def _parse(self, request: bytes, header: bytes, stdout: IO[bytes]) -> _Reply | None:
+        """The answer to ``request`` that starts with ``header``; ``None`` if git gives no such answer."""
+        if not header.endswith(b"\n"):
+            return None
+        line = header[:-1]
+        # "<object> SP missing LF", where <object> is the request as sent, spaces and all
+        for word in (b"missing", b"ambiguous"):
+            if line == request + b" " + word:
+                return _Reply(word.decode("ascii"))
+        found = _OBJECT_REPLY.fullmatch(line)
+        if found is not None:
+            size = int(found[3])
+            data: bytes | None = None
+            if size > self.max_bytes:
+                if not _skip(stdout, size + 1):
+                    return None
+            else:
+                data = stdout.read(size + 1)
+                if len(data) != size + 1 or not data.endswith(b"\n"):
+                    return None
+                data = data[:-1]
+            return _Reply(found[2].decode("ascii"), found[1].decode("ascii"), size, data)
+        found = _FOLLOW_REPLY.fullmatch(line)
+        if found is not None:
+            size = int(found[2])
+            if not _skip(stdout, size + 1):
+                return None
+            return _Reply(found[1].decode("ascii"), size=size)
+        return None
 
     def _check_commit(self) -> None:
         if self._checked:
             return
-        words, _ = self._request(f"{self.commit}^{{commit}}")
-        if len(words) != 3:
+        if self._request(f"{self.commit}^{{commit}}").kind != "commit":
             raise CheckoutError(
                 f"commit {self.commit} is absent from the repository {self.repo}", subtype="commit_missing"
             )
@@ -192,25 +377,19 @@ class GitCheckout:
     def read(self, path: str) -> tuple[str, bytes]:
         validate_relpath(path)
         self._check_commit()
-        words, data = self._request(f"{self.commit}:{path}")
-        if len(words) == 3:
-            kind = words[1]
-        else:
-            kind = words[1] if words[1] in ("missing", "ambiguous") else words[0]
+        reply = self._request(f"{self.commit}:{path}")
+        kind = reply.kind
         if kind in ("missing", "ambiguous", "dangling", "notdir"):
             raise CheckoutError(f"{path} does not exist at commit {self.commit[:12]}", subtype="missing_file")
         if kind == "symlink":
             raise CheckoutError(f"{path} is a symlink that leads outside the checkout", subtype="path_escapes")
         if kind == "loop":
             raise CheckoutError(f"{path} is a symlink loop", subtype="symlink_loop")
-        if kind != "blob" or data is None:
+        if kind != "blob":
             raise CheckoutError(f"{path} is a {kind}, not a file", subtype="not_a_file")
-        if len(data) > self.max_bytes:
-            raise CheckoutError(
-                f"{path} has {len(data)} bytes, over the limit of {self.max_bytes} (pypatterns_max_file_bytes)",
-                subtype="file_too_large",
-            )
-        return f"blob:{words[0]}", data
+        if reply.data is None:
+            raise _too_large(path, reply.size, self.max_bytes)
+        return f"blob:{reply.oid}", reply.data
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
@@ -232,6 +411,65 @@ class GitCheckout:
 
     def __del__(self) -> None:
         self.close()
+
+
+#: A file changed less than this before a stamp was taken may change again without its times
+#: showing it (file times advance by a clock tick; some file systems keep whole seconds, FAT two).
+RACY_NS = 2_000_000_000
+
+#: A plain folder with more entries than this is not fingerprinted (``pypatterns check`` does not cache it).
+MAX_TREE_ENTRIES = 200_000
+
+
+def stat_signature(st: os.stat_result) -> str:
+    """Type, device, inode, size, modification and change time: the change time moves on every
+    write, also when a tool puts the modification time back, and a file replaced has a new inode."""
+    return f"{st.st_mode:o}.{st.st_dev}.{st.st_ino}.{st.st_size}.{st.st_mtime_ns}.{st.st_ctime_ns}"
+
+
+def is_racy(st: os.stat_result, since_ns: int | None = None) -> bool:
+    """The file changed within :data:`RACY_NS` before ``since_ns`` (default: now), or after it."""
+    since = time.time_ns() if since_ns is None else since_ns
+    return max(st.st_mtime_ns, st.st_ctime_ns) >= since - RACY_NS
+
+
+def tree_fingerprint(root: str | Path) -> str:
+    """The fingerprint of a plain folder: a hash of every entry's relative name and
+    :func:`stat_signature`, walked with ``os.scandir`` without following symlinks (a symlink's own
+    entry is hashed; reads never leave the folder, so its target is hashed where it lies).
+
+    About 20 ms for the 2,500 entries of the CPython stdlib. "" (no fingerprint) when an entry
+    changed within :data:`RACY_NS`, the folder cannot be listed, or it has over
+    :data:`MAX_TREE_ENTRIES` entries. Nothing is opened, so a FIFO cannot block it.
+    """
+    digest = hashlib.sha256()
+    since = time.time_ns()
+    count = 0
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        try:
+            with os.scandir(os.path.join(root, rel) if rel else root) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            if not rel:
+                return ""
+            digest.update(f"{rel}\0unlisted {exc.errno}\n".encode("utf-8", "surrogateescape"))
+            continue
+        for entry in entries:
+            name = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                digest.update(f"{name}\0gone {exc.errno}\n".encode("utf-8", "surrogateescape"))
+                continue
+            count += 1
+            if count > MAX_TREE_ENTRIES or is_racy(st, since):
+                return ""
+            digest.update(f"{name}\0{stat_signature(st)}\n".encode("utf-8", "surrogateescape"))
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(name)
+    return f"tree {os.path.realpath(root)} {digest.hexdigest()}"
 
 
 CheckoutSpec = tuple[str, dict[str, str]]
@@ -270,8 +508,9 @@ def _is_git_dir(folder: Path) -> bool:
 def read_marker(folder: Path) -> dict[str, str] | None:
     """The sync marker of a checkout folder, or ``None`` if it has none (not a valid checkout)."""
     try:
-        data = json.loads((folder / MARKER).read_text("utf-8"))
-    except (OSError, ValueError):
+        # a marker that is a FIFO or a device must not block the build: read only a regular file
+        data = json.loads(read_regular(os.fspath(folder / MARKER), MARKER, max_bytes=1 << 20).decode("utf-8"))
+    except (CheckoutError, ValueError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -302,7 +541,12 @@ def locate_checkout(
     origin = str(marker.get("origin") or "")
     if marker.get("kind") == "git":
         return GitCheckout(
-            folder, upstream.commit, max_bytes=max_bytes, description=f"synced git mirror {folder}", origin=origin
+            folder,
+            upstream.commit,
+            max_bytes=max_bytes,
+            description=f"synced git mirror {folder}",
+            origin=origin,
+            commit_known=True,  # sync wrote the marker after fetching the commit
         )
     # a synced tree is never changed in place (sync replaces it whole): its marker identifies it
     fingerprint = "tree " + json.dumps(marker, sort_keys=True)

@@ -1,85 +1,184 @@
-"""Configuration values (``pypatterns_*`` in conf.py), their defaults and checks."""
+"""Configuration values (``pypatterns_*`` in conf.py), their defaults and checks.
+
+:func:`checked_config` is the one check of every value, used by the build
+(at ``config-inited``) and by ``pypatterns check``/``sync``; this module
+imports Sphinx only for type checking, so the command starts fast.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
-
-from sphinx.application import Sphinx
-from sphinx.config import Config
+from typing import TYPE_CHECKING
 
 from ._defaults import DEFAULT_AREAS, DEFAULT_MAX_FILE_BYTES, DEFAULT_RULE_SECTIONS, DEFAULT_SECTIONS, KINDS
-from ._evidence import EvidenceRules
-from ._log import warn
 
-__all__ = ["evidence_rules", "register_config", "required_sections"]
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
 
-_TYPES: dict[str, tuple[object, tuple[type, ...]]] = {
-    "pypatterns_areas": (DEFAULT_AREAS, (list, tuple)),
-    "pypatterns_rule_max_words": (30, (int,)),
-    "pypatterns_required_sections": (DEFAULT_SECTIONS, (dict,)),
-    "pypatterns_upstreams": ([], (list, tuple)),
-    "pypatterns_manifest": ("", (str,)),
-    "pypatterns_checkouts": ("", (str, list, tuple)),
-    "pypatterns_require_anchor": (False, (bool,)),
-    "pypatterns_max_file_bytes": (DEFAULT_MAX_FILE_BYTES, (int,)),
-    "pypatterns_min_upstreams": (2, (int,)),
-    "pypatterns_min_counterexample_citations": (1, (int,)),
-    "pypatterns_min_smell_citations": (1, (int,)),
-    "pypatterns_min_repeat_citations": (2, (int,)),
-    "pypatterns_require_nomination": (True, (bool,)),
-    "pypatterns_rule_sections": (dict(DEFAULT_RULE_SECTIONS), (dict,)),
-    "pypatterns_print_inline_excerpts": (False, (bool,)),
-    "pypatterns_background_verify": (True, (bool,)),
+    from ._evidence import EvidenceRules
+
+__all__ = ["CONFIG_DEFAULTS", "checked_config", "conf_line", "evidence_rules", "register_config", "required_sections"]
+
+
+def _is_text(value: object) -> bool:
+    """A non-blank string without NUL."""
+    return isinstance(value, str) and bool(value.strip()) and "\x00" not in value
+
+
+def _is_texts(value: object) -> bool:
+    """A list or tuple of non-blank strings."""
+    return isinstance(value, (list, tuple)) and all(_is_text(v) for v in value)
+
+
+def _is_path(value: object) -> bool:
+    """A string usable as a path: no NUL (the empty string means "not set")."""
+    return isinstance(value, str) and "\x00" not in value
+
+
+def _is_checkouts(value: object) -> bool:
+    return _is_path(value) or (isinstance(value, (list, tuple)) and all(_is_path(v) for v in value))
+
+
+def _is_sections(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and k in KINDS and _is_texts(v) for k, v in value.items())
+
+
+def _is_rule_sections(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and k in DEFAULT_RULE_SECTIONS and _is_text(v) for k, v in value.items()
+    )
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _is_areas(value: object) -> bool:
+    return _is_texts(value) and len(value) > 0  # type: ignore[arg-type]
+
+
+_Spec = tuple[object, tuple[type, ...], Callable[[object], bool], str]
+
+_BOOL = ((bool,), _is_bool, "True or False")
+_COUNT = ((int,), _is_count, "a whole number, 0 or more")
+_POSITIVE = ((int,), _is_positive, "a whole number, 1 or more")
+
+#: name -> (default, the types Sphinx is told, the full check, what the check wants).
+_SPECS: dict[str, _Spec] = {
+    "pypatterns_areas": (
+        DEFAULT_AREAS,
+        (list, tuple),
+        _is_areas,
+        "a non-empty list of non-empty strings",
+    ),
+    "pypatterns_rule_max_words": (30, *_POSITIVE),
+    "pypatterns_required_sections": (
+        DEFAULT_SECTIONS,
+        (dict,),
+        _is_sections,
+        f"a dict from {', '.join(map(repr, KINDS))} to lists of non-empty section titles",
+    ),
+    "pypatterns_upstreams": ([], (list, tuple), _is_texts, "a list of non-empty strings"),
+    "pypatterns_manifest": ("", (str,), _is_path, "a path (a string)"),
+    "pypatterns_checkouts": ("", (str, list, tuple), _is_checkouts, "a string, or a list of strings"),
+    "pypatterns_require_anchor": (False, *_BOOL),
+    "pypatterns_max_file_bytes": (DEFAULT_MAX_FILE_BYTES, *_POSITIVE),
+    "pypatterns_min_upstreams": (2, *_COUNT),
+    "pypatterns_min_counterexample_citations": (1, *_COUNT),
+    "pypatterns_min_smell_citations": (1, *_COUNT),
+    "pypatterns_min_repeat_citations": (2, *_COUNT),
+    "pypatterns_require_nomination": (True, *_BOOL),
+    "pypatterns_rule_sections": (
+        dict(DEFAULT_RULE_SECTIONS),
+        (dict,),
+        _is_rule_sections,
+        f"a dict from {', '.join(map(repr, DEFAULT_RULE_SECTIONS))} to non-empty section titles",
+    ),
+    "pypatterns_print_inline_excerpts": (False, *_BOOL),
+    "pypatterns_background_verify": (True, *_BOOL),
 }
+
+#: Every ``pypatterns_*`` value and its default.
+CONFIG_DEFAULTS: dict[str, object] = {name: spec[0] for name, spec in _SPECS.items()}
 
 #: Values that change how the build works, not what it writes: changing them rebuilds nothing.
 _NO_REBUILD = frozenset({"pypatterns_background_verify"})
 
-_THRESHOLDS = (
-    "pypatterns_min_upstreams",
-    "pypatterns_min_counterexample_citations",
-    "pypatterns_min_smell_citations",
-    "pypatterns_min_repeat_citations",
-)
+#: How much of a wrong value a warning shows.
+_SHOWN = 120
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, shortened; never raises (conf.py may define any ``__repr__``)."""
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 5]}...{text[-1]}"
+
+
+def checked_config(values: Mapping[str, object]) -> tuple[dict[str, object], list[tuple[str, str]]]:
+    """Every ``pypatterns_*`` value of ``values`` (conf.py's names), checked.
+
+    Returns the values to use (the default for one missing or wrong) and one
+    ``(name, message)`` per wrong value, in a stable order. Never raises.
+    """
+    clean: dict[str, object] = {}
+    problems: list[tuple[str, str]] = []
+    for name, (default, _types, check, wanted) in _SPECS.items():
+        if name not in values:
+            clean[name] = default
+            continue
+        value = values[name]
+        try:
+            ok = check(value)
+        except Exception:
+            ok = False
+        if ok:
+            clean[name] = value
+        else:
+            clean[name] = default
+            problems.append(
+                (name, f"{name} = {_shown(value)} is invalid ({wanted}); using the default {_shown(default)}")
+            )
+    return clean, problems
 
 
 def register_config(app: Sphinx) -> None:
-    for name, (default, types) in _TYPES.items():
+    for name, (default, types, _check, _wanted) in _SPECS.items():
         app.add_config_value(name, default, "" if name in _NO_REBUILD else "env", types=types)
     app.connect("config-inited", _check_config)
 
 
 def _check_config(app: Sphinx, config: Config) -> None:
     """Enable MyST's colon fences; replace a mistyped value by its default, with a warning."""
+    from ._log import warn
+
     extensions = list(getattr(config, "myst_enable_extensions", None) or [])
     if "colon_fence" not in extensions:
         config.myst_enable_extensions = [*extensions, "colon_fence"]
-    for name, (default, types) in _TYPES.items():
-        value = getattr(config, name)
-        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
-        if ok and name == "pypatterns_areas":
-            ok = bool(value) and all(isinstance(v, str) and v for v in value)
-        if ok and name == "pypatterns_upstreams":
-            ok = all(isinstance(v, str) and v for v in value)
-        if ok and name in ("pypatterns_rule_max_words", "pypatterns_max_file_bytes"):
-            ok = value > 0
-        if ok and name in _THRESHOLDS:
-            ok = value >= 0
-        if ok and name == "pypatterns_rule_sections":
-            ok = all(k in DEFAULT_RULE_SECTIONS and isinstance(v, str) and v.strip() for k, v in value.items())
-        if ok and name == "pypatterns_required_sections":
-            ok = all(
-                k in KINDS and isinstance(v, (list, tuple)) and all(isinstance(s, str) for s in v)
-                for k, v in value.items()
-            )
-        if not ok:
-            warn(f"{name} = {value!r} is invalid; using the default {default!r}", "config", _conf_location(app, name))
-            setattr(config, name, default)
+    values = {name: getattr(config, name) for name in _SPECS}
+    clean, problems = checked_config(values)
+    for name, message in problems:
+        warn(message, "config", f"{Path(app.confdir, 'conf.py')}:{conf_line(app.confdir, name)}")
+        setattr(config, name, clean[name])
 
 
 def evidence_rules(config: Config) -> EvidenceRules:
     """The review rules' thresholds from conf.py."""
+    from ._evidence import EvidenceRules
+
     sections = {**DEFAULT_RULE_SECTIONS, **config.pypatterns_rule_sections}
     return EvidenceRules(
         min_upstreams=config.pypatterns_min_upstreams,
@@ -98,14 +197,12 @@ def required_sections(config: Config, kind: str) -> list[str]:
     return list(sections.get(kind, DEFAULT_SECTIONS[kind]))
 
 
-def _conf_location(app: Sphinx, name: str) -> str:
-    """``.../conf.py:LINE`` of the last assignment to ``name`` (line 0 if not found)."""
-    path = Path(app.confdir, "conf.py")
+def conf_line(confdir: str | Path, name: str) -> int:
+    """The line of ``confdir/conf.py`` holding the last assignment to ``name`` (0 if not found)."""
     try:
-        lines = path.read_text("utf-8").split("\n")
+        lines = Path(confdir, "conf.py").read_text("utf-8").split("\n")
     except (OSError, UnicodeDecodeError):
         lines = []
     # the last assignment is the one that counts
-    found = [i + 1 for i, text in enumerate(lines) if re.match(rf"^\s*{name}\s*[:=]", text)]
-    line = found[-1] if found else 0
-    return f"{path}:{line}"
+    found = [i + 1 for i, text in enumerate(lines) if re.match(rf"^\s*{re.escape(name)}\s*[:=]", text)]
+    return found[-1] if found else 0

@@ -12,12 +12,15 @@ __all__ = [
     "DEFAULT_SECTIONS",
     "KINDS",
     "SLUG_RE",
+    "UPSTREAM_NAME_RE",
 ]
 
 #: Ids of patterns, smells and candidates: lower-case slugs.
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z: "$" would let a trailing newline through
+#: An upstream's name in the manifest, and so a source note's id: use ``fullmatch``.
+UPSTREAM_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: A pinned commit: exactly 40 lower-case hex characters.
-COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}\Z")  # \Z: "$" would let a trailing newline through
 #: Cited files larger than this are refused (``pypatterns_max_file_bytes``).
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 #: ``pypatterns sync`` refuses archives that unpack to more than this (``--max-extract-mb``).

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from docutils import nodes
-from docutils.parsers.rst import directives
+from myst_parser.mocking import MockState
 from sphinx.util.docutils import SphinxDirective
 
 from ._defaults import SLUG_RE
 from ._log import warn
 from ._nodes import pp_backlinks, pp_checklist, pp_dashboard, pp_excerpt, pp_matrix, pp_pins
+from ._options import OptionBlock, read_options
 from ._records import HeaderRecord
+from ._roles import included_source, location_of
 from ._targets import parse_anchor
 
 __all__ = [
@@ -28,59 +29,98 @@ __all__ = [
 ]
 
 
-class _AnyOption(dict[str, Callable[[str], Any]]):
-    """An option spec that lets every key through, so ``run()`` can name typos.
+class _PPDirective(SphinxDirective):
+    """A directive of ours: it reads its options itself, from its raw lines.
 
-    MyST and docutils drop unknown options before a directive runs; we want
-    a ``pypatterns.unknown_option`` warning at the directive instead.
+    With no ``option_spec``, MyST and docutils hand the option lines over untouched, as
+    the first lines of the content, and every directive here reads them the same way
+    (:func:`._options.read_options`): each value arrives whole, as written (MyST's YAML-like
+    reading would cut a value at ``#`` and misread one that starts with a quote), and an
+    unknown option is a ``pypatterns.unknown_option`` at the directive's line.
     """
 
-    def __init__(self, known: tuple[str, ...]) -> None:
-        super().__init__((k, directives.unchanged) for k in known)
-        self.known = known
+    option_spec = None  # type: ignore[assignment]
+    has_content = True
+    known: ClassVar[tuple[str, ...]] = ()
+    label: ClassVar[str] = ""
 
-    def __contains__(self, key: object) -> bool:
-        return True
+    def included(self) -> str:
+        """``""``, or the included file this directive is written in."""
+        return included_source(self.env, self.get_source_info()[0])
 
-    def __getitem__(self, key: str) -> Callable[[str], Any]:
-        return directives.unchanged
+    def where(self, line: int | None = None) -> tuple[str, int] | str:
+        """The location of ``line`` (default: the directive's own line) for a warning."""
+        return location_of(self.env, self.env.docname, self.included(), line or self.lineno)
 
-    def __bool__(self) -> bool:
-        return True
+    def content_line(self, index: int) -> int:
+        """The source line of ``self.content[index]``."""
+        if isinstance(self.state, MockState):  # MyST: the offset counts from the directive's line
+            return self.lineno + 1 + self.content_offset + index
+        return self.content_offset + index + 1
+
+    def read_options(self) -> OptionBlock:
+        """Split the content into its option block, at its top, and the rest (see :func:`read_options`)."""
+        # MyST moves text written on the line of a directive that takes no argument into the content
+        on_line = isinstance(self.state, MockState) and self.content_offset < 0
+        return read_options(list(self.content), first_is_text=on_line)
+
+    def check_options(self, found: OptionBlock) -> dict[str, str]:
+        """Warn for every unknown or malformed option; return the known ones."""
+        location = self.where()
+        label = self.label or self.name
+        known = ", ".join(f":{k}:" for k in self.known) or "none"
+        for key in found.given:
+            if key not in self.known:
+                warn(f"unknown option :{key}: in {label} (known: {known})", "unknown_option", location)
+        for _index, text in found.malformed:
+            warn(
+                f"{text[:80]!r} in {label} is not an option: write ':name: value' (known: {known})",
+                "unknown_option",
+                location,
+            )
+        return {k: v for k, v in found.values.items() if k in self.known}
+
+    def keep_rest(self, found: OptionBlock, what: str) -> list[nodes.Node]:
+        """Text in a directive that takes none: one warning, and the text rendered, not lost."""
+        kept: list[nodes.Node] = []
+        for index, count in found.rest:
+            lines = self.content[index : index + count]
+            if not any(line.strip() for line in lines):
+                continue
+            skip = next(i for i, line in enumerate(lines) if line.strip())
+            warn(
+                f"the {self.label or self.name} {what} holds only ':name: value' option lines; "
+                f"the text {lines[skip].strip()[:60]!r} is shown after it",
+                "unknown_option",
+                self.where(self.content_line(index + skip)),
+            )
+            box = nodes.container(classes=["pypatterns-extra-text"])
+            self.state.nested_parse(lines, self.content_offset + index, box)
+            kept.extend(box.children)
+        return kept
 
 
-class _HeaderDirective(SphinxDirective):
+class _HeaderDirective(_PPDirective):
     """Common behaviour of the three header directives."""
 
     kind: ClassVar[str]
     required: ClassVar[tuple[str, ...]]
     optional: ClassVar[tuple[str, ...]] = ()
-    has_content = False
-    final_argument_whitespace = True
 
     def run(self) -> list[nodes.Node]:
         docname = self.env.docname
         location = (docname, self.lineno)
-        known = self.required + self.optional
-        opts: dict[str, str] = {}
-        for key, value in self.options.items():
-            if key not in known:
-                warn(
-                    f"unknown option :{key}: in {self.kind} (known: {', '.join(':' + k + ':' for k in known)})",
-                    "unknown_option",
-                    location,
-                )
-                continue
-            opts[key] = " ".join(str(value or "").split())
+        found = self.read_options()
+        opts = {key: " ".join(value.split()) for key, value in self.check_options(found).items()}
         for key in self.required:
-            if key not in self.options:
-                warn(f"{self.kind} is missing the required option :{key}:", "missing_option", location)
+            if key not in found.values:
+                warn(f"{self.kind} is missing the required option :{key}:", "missing_option", self.where())
             elif not opts.get(key):
-                warn(f"{self.kind} option :{key}: is empty", "empty_option", location)
+                warn(f"{self.kind} option :{key}: is empty", "empty_option", self.where())
         record = self.make_record(opts, location)
         domain = self.env.get_domain("pp")
-        domain.note_header(record, location)  # type: ignore[attr-defined]
-        return [self.card(record)]
+        domain.note_header(record, self.where())  # type: ignore[attr-defined]
+        return [self.card(record), *self.keep_rest(found, "header")]
 
     def make_record(self, opts: dict[str, str], location: tuple[str, int]) -> HeaderRecord:
         raise NotImplementedError
@@ -90,7 +130,7 @@ class _HeaderDirective(SphinxDirective):
             warn(
                 f"id {value!r} is not a lower-case slug (letters a-z, digits and single hyphens)",
                 "bad_id",
-                location,
+                self.where(),
             )
         return value
 
@@ -162,19 +202,20 @@ class PatternDirective(_HeaderDirective):
     kind = "pattern"
     required = ("id", "area", "rule")
     optional = ("tags",)
-    option_spec = _AnyOption(required + optional)
+    known = required + optional
+    label = kind
 
     def make_record(self, opts: dict[str, str], location: tuple[str, int]) -> HeaderRecord:
         pid = self.check_id(opts.get("id", ""), location)
         area = opts.get("area", "")
         areas = list(self.config.pypatterns_areas)
         if area and area not in areas:
-            warn(f"unknown area {area!r} (pypatterns_areas: {', '.join(areas)})", "unknown_area", location)
+            warn(f"unknown area {area!r} (pypatterns_areas: {', '.join(areas)})", "unknown_area", self.where())
         rule = opts.get("rule", "")
         limit = self.config.pypatterns_rule_max_words
         words = len(rule.split())
         if words > limit:
-            warn(f"the rule has {words} words, over pypatterns_rule_max_words = {limit}", "rule_too_long", location)
+            warn(f"the rule has {words} words, over pypatterns_rule_max_words = {limit}", "rule_too_long", self.where())
         tags = [t.strip() for t in re.split(r"[,\s]+", opts.get("tags", "")) if t.strip()]
         return _record("pattern", pid, pid, location, area=area, rule=rule, tags=tags)
 
@@ -194,7 +235,8 @@ class SmellDirective(_HeaderDirective):
 
     kind = "smell"
     required = ("id", "inverts", "summary")
-    option_spec = _AnyOption(required)
+    known = required
+    label = kind
 
     def make_record(self, opts: dict[str, str], location: tuple[str, int]) -> HeaderRecord:
         sid = self.check_id(opts.get("id", ""), location)
@@ -214,7 +256,8 @@ class SourceNoteDirective(_HeaderDirective):
 
     kind = "source-note"
     required = ("upstream",)
-    option_spec = _AnyOption(required)
+    known = required
+    label = kind
 
     def make_record(self, opts: dict[str, str], location: tuple[str, int]) -> HeaderRecord:
         upstream = opts.get("upstream", "")
@@ -222,7 +265,7 @@ class SourceNoteDirective(_HeaderDirective):
         known = domain.upstream_names()  # type: ignore[attr-defined]
         if upstream and upstream not in known:
             names = ", ".join(sorted(known)) or "none configured"
-            warn(f"unknown upstream {upstream!r} (known: {names})", "unknown_upstream", location)
+            warn(f"unknown upstream {upstream!r} (known: {names})", "unknown_upstream", self.where())
         anchor = f"source-{upstream}" if upstream else ""
         return _record("source-note", upstream, anchor, location, upstream=upstream)
 
@@ -230,63 +273,78 @@ class SourceNoteDirective(_HeaderDirective):
         return [("Upstream", nodes.paragraph("", "", nodes.literal(record["id"], record["id"])))]
 
 
-class CiteDirective(SphinxDirective):
+class CiteDirective(_PPDirective):
     """``cite``: an excerpt of cited lines with a claim and a caption.
 
-    Argument: the target. Options: ``:symbol:`` (anchor) and ``:caption:``.
+    Argument: the target, read whole as the role reads its text (a path may hold a
+    space; a missing target is an ``empty_target``). Options: ``:symbol:`` (anchor)
+    and ``:caption:``. The body, after the options, is the claim.
     """
 
-    required_arguments = 1
-    final_argument_whitespace = False
-    has_content = True
-    option_spec: ClassVar[dict[str, Callable[[str], str]]] = {  # type: ignore[misc]
-        "symbol": directives.unchanged,
-        "caption": directives.unchanged,
-    }
+    required_arguments = 0
+    optional_arguments = 1
+    final_argument_whitespace = True
+    known = ("symbol", "caption")
+    label = "cite"
 
     def run(self) -> list[nodes.Node]:
         from ._roles import make_cite_node
 
+        target, _, more = (self.arguments[0] if self.arguments else "").partition("\n")
+        if more:
+            # docutils (rST) joins the lines after the target, up to a blank line, to the
+            # argument: they are the options, and the content is the claim
+            found = read_options(more.splitlines())
+            found.malformed += [(i, more.splitlines()[i].strip()) for i, _n in found.rest]
+            found.rest = [(0, len(self.content))] if self.content else []
+        else:
+            found = self.read_options()
+        opts = self.check_options(found)
         container = nodes.container(classes=["pypatterns-cite-block"])
         self.set_source_info(container)
-        if self.content:
+        for index, count in found.rest:
             claim = nodes.container(classes=["pypatterns-claim"])
-            self.state.nested_parse(self.content, self.content_offset, claim)
+            self.state.nested_parse(self.content[index : index + count], self.content_offset + index, claim)
             container += claim.children
-        symbol = (self.options.get("symbol") or "").strip()
+        symbol = " ".join(opts.get("symbol", "").split())
         if symbol and parse_anchor(symbol) is None:
-            warn(f"the :symbol: {symbol!r} is not a dotted Python name", "bad_target", (self.env.docname, self.lineno))
+            warn(f"the :symbol: {symbol!r} is not a dotted Python name", "bad_target", self.where())
         ref = make_cite_node(
             self.env,
-            self.arguments[0],
+            target,
             parse_anchor(symbol) or "",
             symbol,
             self.env.docname,
             self.lineno,
             block=True,
+            source=self.included(),
         )
         if symbol and parse_anchor(symbol) is None and "error" not in ref:
             # the one warning is the bad :symbol: above; the citation is not verified without it
             ref["error"] = "bad_target"
             ref["message"] = f"the :symbol: {symbol!r} is not a dotted Python name"
-        excerpt = pp_excerpt("", caption=(self.options.get("caption") or "").strip())
+        excerpt = pp_excerpt("", caption=" ".join(opts.get("caption", "").split()))
         excerpt += ref
         container += excerpt
         return [container]
 
 
-class _GlobalPageDirective(SphinxDirective):
+class _GlobalPageDirective(_PPDirective):
     """A directive that shows global data: noted, so its page is rewritten when that data changes."""
 
-    has_content = False
     kind: ClassVar[str]
     node_class: ClassVar[type[nodes.Element]]
 
     def run(self) -> list[nodes.Node]:
+        found = self.read_options()
         node = self.node_class("", docname=self.env.docname)
         self.set_source_info(node)
         self.env.get_domain("pp").note_global_page(self.env.docname, self.kind)  # type: ignore[attr-defined]
-        return [node]
+        self.configure(node, self.check_options(found))
+        return [node, *self.keep_rest(found, "directive")]
+
+    def configure(self, node: nodes.Element, opts: dict[str, str]) -> None:
+        """Apply the known options (none, but for the checklist's ``:area:``)."""
 
 
 class ChecklistDirective(_GlobalPageDirective):
@@ -294,25 +352,20 @@ class ChecklistDirective(_GlobalPageDirective):
 
     kind = "checklist"
     node_class = pp_checklist
-    option_spec = _AnyOption(("area",))
+    known = ("area",)
+    label = "pattern-checklist"
 
-    def run(self) -> list[nodes.Node]:
-        (node,) = super().run()
-        assert isinstance(node, nodes.Element)
-        location = (self.env.docname, self.lineno)
-        for key, value in self.options.items():
-            if key != "area":
-                warn(f"unknown option :{key}: in pattern-checklist (known: :area:)", "unknown_option", location)
-                continue
-            area = " ".join(str(value or "").split())
-            areas = list(self.config.pypatterns_areas)
-            if not area:
-                warn("empty option :area: in pattern-checklist", "empty_option", location)
-            elif area not in areas:
-                warn(f"unknown area {area!r} (pypatterns_areas: {', '.join(areas)})", "unknown_area", location)
-            else:
-                node["area"] = area
-        return [node]
+    def configure(self, node: nodes.Element, opts: dict[str, str]) -> None:
+        if "area" not in opts:
+            return
+        area = " ".join(opts["area"].split())
+        areas = list(self.config.pypatterns_areas)
+        if not area:
+            warn("empty option :area: in pattern-checklist", "empty_option", self.where())
+        elif area not in areas:
+            warn(f"unknown area {area!r} (pypatterns_areas: {', '.join(areas)})", "unknown_area", self.where())
+        else:
+            node["area"] = area
 
 
 class MatrixDirective(_GlobalPageDirective):
@@ -320,6 +373,7 @@ class MatrixDirective(_GlobalPageDirective):
 
     kind = "matrix"
     node_class = pp_matrix
+    label = "evidence-matrix"
 
 
 class PinTableDirective(_GlobalPageDirective):
@@ -327,6 +381,7 @@ class PinTableDirective(_GlobalPageDirective):
 
     kind = "pins"
     node_class = pp_pins
+    label = "pin-table"
 
 
 class DashboardDirective(_GlobalPageDirective):
@@ -334,3 +389,4 @@ class DashboardDirective(_GlobalPageDirective):
 
     kind = "dashboard"
     node_class = pp_dashboard
+    label = "evidence-dashboard"

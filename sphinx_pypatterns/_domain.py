@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any, ClassVar, cast
 
@@ -20,6 +21,7 @@ from sphinx.domains import Domain, ObjType
 from sphinx.environment import BuildEnvironment
 from sphinx.util.nodes import make_refnode
 
+from ._checkouts import FolderCheckout, GitCheckout
 from ._config import evidence_rules, required_sections
 from ._directives import (
     ChecklistDirective,
@@ -35,11 +37,11 @@ from ._errors import CheckoutError
 from ._evidence import Picture, compute_picture
 from ._indices import EvidenceIndex
 from ._log import warn
-from ._manifest import Manifest
+from ._manifest import Manifest, Upstream
 from ._nodes import add_page_number, pp_cite
 from ._prefetch import Prefetched, PrefetchKey
 from ._records import MESSAGE, OK, SUBTYPE, CandidateRecord, CitationRecord, HeaderRecord, ItemRecord, VerdictRecord
-from ._roles import CandidateRole, CiteRole, PPXRefRole
+from ._roles import CandidateRole, CiteRole, PPXRefRole, location_of
 from ._targets import CitationTarget
 from ._verify import Verifier
 
@@ -88,13 +90,20 @@ class PypatternsDomain(Domain):
         "globals": {},  # docname -> sorted kinds of global pages it shows (checklist, matrix, dashboard)
         "items": {},  # docname -> [ItemRecord] of a source note's repeated patterns
         "view": {},  # docname -> hash of the global data it shows
-        "pins": {},  # upstream -> fingerprint of pin and checkout
+        "pins": {},  # upstream -> what its verdicts depend on: the pin's fields and the checkout's state
+        "stamps": {},  # upstream read from a folder -> {path cited -> stamp of the file read}
+        "names": None,  # the upstream names the pages were read with (None: never read)
         "origins": {},  # upstream -> how its checkout was materialised (no paths)
         "docset": [],  # every docname at the last build: adding or removing a page moves every page's navigation
         "digests": {},  # docname -> digest of what the page contributes, as read (see evidence_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 7  # 7: spans of names bound inside if/try/with blocks start at the block
+    data_version = 8  # 8: folder files stamped, the upstream names of the last reading kept
+
+    def __init__(self, env: BuildEnvironment) -> None:
+        super().__init__(env)
+        #: when this build began: a folder file changed since (or just before) gets a racy stamp
+        self._started_ns = time.time_ns()
 
     # -- data access -------------------------------------------------------
 
@@ -175,7 +184,7 @@ class PypatternsDomain(Domain):
 
     # -- reading -------------------------------------------------------------
 
-    def note_header(self, record: HeaderRecord, location: tuple[str, int]) -> None:
+    def note_header(self, record: HeaderRecord, location: tuple[str, int] | str) -> None:
         docname = record["docname"]
         mine = self.headers.setdefault(docname, [])
         if mine:
@@ -191,7 +200,7 @@ class PypatternsDomain(Domain):
         mine.append(record)
         self._changed()
 
-    def _check_duplicate(self, record: HeaderRecord, location: tuple[str, int], others: Iterable[str]) -> None:
+    def _check_duplicate(self, record: HeaderRecord, location: tuple[str, int] | str, others: Iterable[str]) -> None:
         if not record["id"]:
             return
         for other in sorted(others):
@@ -267,6 +276,7 @@ class PypatternsDomain(Domain):
         payload = [
             sorted(self.data["digests"].items()),
             self.data["pins"],
+            self.data["stamps"],
             self.data["origins"],
             sorted(
                 [u.name, u.repository, u.tag, u.commit, u.license, list(u.sources)]
@@ -321,6 +331,38 @@ class PypatternsDomain(Domain):
         for key in ("headers", "citations", "candidates", "xrefs", "globals", "items", "view", "digests"):
             self.data[key].pop(docname, None)
         self._changed()
+
+    def outdated_by_upstreams(self) -> list[str]:
+        """``env-get-outdated``: the pages to read again because the upstream names changed.
+
+        A page checks its citations' and its source note's upstream against the names while it
+        is read (``unknown_upstream``, whose message lists the known names); when a name is added
+        to or removed from the manifest, the pages that name it, and the pages holding an unknown
+        upstream, are read again, as a clean build would read them.
+        """
+        names = sorted(self.upstream_names())
+        before = cast("list[str] | None", self.data["names"])
+        self.data["names"] = names
+        if before is None or before == names:
+            return []
+        flipped, known = set(names) ^ set(before), set(before)
+        outdated = {
+            docname
+            for docname, recs in self.citations.items()
+            if any(
+                _named_upstream(rec) in flipped
+                or rec["upstream"] in flipped
+                or (rec["verdict"] is not None and rec["verdict"][SUBTYPE] == "unknown_upstream")
+                for rec in recs
+            )
+        }
+        outdated.update(
+            docname
+            for docname, headers in self.headers.items()
+            for h in headers
+            if h["kind"] == "source-note" and h["id"] and (h["id"] in flipped or h["id"] not in known)
+        )
+        return sorted(outdated)
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
         known_to_worker = set(otherdata["headers"])
@@ -379,21 +421,28 @@ class PypatternsDomain(Domain):
         if verifier is not None:
             current: dict[str, str] = {}
             origins: dict[str, str] = {}
+            folders: dict[str, FolderCheckout] = {}
             for name, upstream in sorted((manifest.upstreams if manifest else {}).items()):
                 try:
                     checkout = verifier.checkout_for(name)
                     where, origins[name] = checkout.description, checkout.origin
+                    if isinstance(checkout, GitCheckout):
+                        # a repository named in conf.py may receive the pinned commit later
+                        where += f"|commit {checkout.commit_state()}"
+                    else:
+                        folders[name] = checkout
                 except CheckoutError as exc:
                     where, origins[name] = f"error:{exc}", "not materialised"
-                current[name] = f"{upstream.commit}|{upstream.repository}|{upstream.tag}|{where}"
+                current[name] = _pin_state(upstream, where)
             self.data["origins"] = origins
             changed = {name for name in set(current) | set(pins) if current.get(name) != pins.get(name)}
-            earlier = {key: v for key, v in earlier.items() if key[0] not in changed}
-            if changed:
+            stale = self._stale_files(folders)
+            earlier = {key: v for key, v in earlier.items() if key[0] not in changed and (key[0], key[1]) not in stale}
+            if changed or stale:
                 for records in self.citations.values():
                     for rec in records:
                         if (
-                            rec["upstream"] in changed
+                            (rec["upstream"] in changed or (rec["upstream"], rec["path"]) in stale)
                             and rec["verdict"] is not None
                             and rec["verdict"][SUBTYPE] not in _PARSE_SUBTYPES
                         ):
@@ -438,14 +487,35 @@ class PypatternsDomain(Domain):
         for docname, recs in pending.items():
             self._report(docname, recs)
 
-    @staticmethod
-    def _report(docname: str, pending: list[CitationRecord]) -> None:
+    def _stale_files(self, folders: Mapping[str, FolderCheckout]) -> set[tuple[str, str]]:
+        """Stamp every cited file of a folder checkout; return the (upstream, path) whose stamp
+        changed since the last build: exactly their citations are verified again."""
+        before = cast("dict[str, dict[str, str]]", self.data["stamps"])
+        stamps: dict[str, dict[str, str]] = {}
+        stale: set[tuple[str, str]] = set()
+        for records in self.citations.values():
+            for rec in records:
+                name, path = rec["upstream"], rec["path"]
+                checkout = folders.get(name)
+                if checkout is None or not path:
+                    continue
+                mine = stamps.setdefault(name, {})
+                if path not in mine:
+                    mine[path] = checkout.stamp(path, self._started_ns)
+                    if before.get(name, {}).get(path) != mine[path]:
+                        stale.add((name, path))
+        self.data["stamps"] = stamps
+        return stale
+
+    def _report(self, docname: str, pending: list[CitationRecord]) -> None:
         """Warn for every failed new citation of a page; a missing checkout once per upstream."""
         missing_reported: set[str] = set()
         for rec in pending:
             verdict = rec["verdict"]
             if verdict is None or verdict[OK]:
                 continue
+            # at the citation's line in its page, or in the file it was included from
+            where = location_of(self.env, docname, rec.get("source", ""), rec["lineno"])
             if verdict[SUBTYPE] in ("checkout_missing", "commit_missing", "no_manifest"):
                 if rec["upstream"] in missing_reported:
                     continue
@@ -454,10 +524,10 @@ class PypatternsDomain(Domain):
                 warn(
                     f"{count} citation(s) of {rec['upstream']!r} on this page cannot be verified: {verdict[MESSAGE]}",
                     verdict[SUBTYPE],
-                    (docname, rec["lineno"]),
+                    where,
                 )
                 continue
-            warn(f"{rec['target']}: {verdict[MESSAGE]}", verdict[SUBTYPE], (docname, rec["lineno"]))
+            warn(f"{rec['target']}: {verdict[MESSAGE]}", verdict[SUBTYPE], where)
 
     def view_of(self, docname: str, index: dict[tuple[str, str], HeaderRecord]) -> dict[str, object]:
         """The global data that the page ``docname`` shows."""
@@ -613,7 +683,7 @@ class PypatternsDomain(Domain):
 _VERIFIED: VerdictRecord = (True, "", "", ())
 
 #: pp_cite attributes copied into its CitationRecord at read time.
-_RECORDED = ("symbol", "lineno", "block", "upstream", "path", "start", "end", "error", "message")
+_RECORDED = ("symbol", "lineno", "source", "block", "upstream", "path", "start", "end", "error", "message")
 
 _PARSE_SUBTYPES = frozenset({"bad_target", "bad_path", "bad_lines", "empty_target", "unknown_upstream"})
 
@@ -675,6 +745,20 @@ def _repeated_items(top: nodes.Element, docname: str, title: str) -> list[ItemRe
     return items
 
 
+def _pin_state(upstream: Upstream, where: str) -> str:
+    """What the verdicts of ``upstream`` depend on besides the files: the commit, the sources that
+    make its tree (they shape a missing file's message), the stdlib's Python (the parse hint) and
+    the checkout's state. Not the repository, tag or license: they change links, not verdicts."""
+    sources = [[s.name, s.version, s.sha256, s.mount] for s in upstream.sdists]
+    stdlib = [upstream.stdlib.python, upstream.stdlib.mount] if upstream.stdlib else None
+    return json.dumps([upstream.commit, sources, stdlib, upstream.git, where])
+
+
+def _named_upstream(rec: CitationRecord) -> str:
+    """The upstream a citation names as written (also when it was refused while read)."""
+    return rec["target"].partition(":")[0].strip()
+
+
 def _verdict_key(rec: CitationRecord) -> PrefetchKey:
     """What a citation's verdict depends on, besides the pins: upstream, path, lines, symbol."""
     return rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"]
@@ -696,6 +780,7 @@ def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecor
         title=node["title"],
         docname=node["docname"],
         lineno=node["lineno"],
+        source=str(node.get("source", "")),
         node_id=node["node_id"],
         block=bool(node.get("block")),
         section=sys.intern(section_of.get(id(node), "")),

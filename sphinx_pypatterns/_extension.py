@@ -24,6 +24,7 @@ from ._nodes import register_nodes
 from ._prefetch import Prefetch, cpus_available
 from ._print import register_print
 from ._render import PypatternsResolver
+from ._roles import location_of
 from ._verify import Verifier
 from ._version import __version__
 
@@ -94,6 +95,13 @@ def _end_prefetch(app: Sphinx, exception: BaseException | None = None) -> None:
     prefetch = _PREFETCH.pop(app, None)
     if prefetch is not None:
         prefetch.close()
+
+
+def _on_env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """The pages that name an upstream added to or removed from the manifest are read again."""
+    return _domain(env).outdated_by_upstreams()
 
 
 def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
@@ -188,7 +196,8 @@ def _on_missing_reference(app: Sphinx, domain: object, node: object) -> bool | N
     if kind == "candidate":
         return True
     docname = node.get("refdoc") or app.env.docname
-    warn(f"unknown {kind} id {node.get('reftarget')!r}", "unknown_ref", (docname, node.line))
+    where = location_of(app.env, docname, str(node.get("pp_source", "")), node.line or 0)
+    warn(f"unknown {kind} id {node.get('reftarget')!r}", "unknown_ref", where)
     return True
 
 
@@ -206,6 +215,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     register_print(app)
     app.connect("builder-inited", _load_manifest)
     app.connect("builder-inited", keep_unchanged_evidence_index)
+    app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("env-before-read-docs", _on_env_before_read_docs)
     app.connect("source-read", _on_source_read)
     app.connect("env-updated", _on_env_updated)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx.domains import Index, IndexEntry
+from sphinx.util import texescape
 
 from ._evidence import plural
 from ._records import CitationRecord
@@ -31,6 +32,9 @@ class EvidenceIndex(Index):
 
     def generate(self, docnames: Iterable[str] | None = None) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
         domain: PypatternsDomain = self.domain  # type: ignore[assignment]
+        # Sphinx's LaTeX writer prints an entry's docname raw into \pageref: give it the label's form
+        latex = getattr(getattr(domain.env, "_builder_cls", None), "format", "") == "latex"
+        doc = _latex_docname if latex else str
         wanted = set(docnames) if docnames is not None else None
         titles = {r["docname"]: r["title"] for r in domain.all_headers()}
         env_titles = domain.env.titles
@@ -51,7 +55,7 @@ class EvidenceIndex(Index):
                 IndexEntry(
                     f"{upstream} (all files)",
                     0,
-                    note["docname"] if note else first["docname"],
+                    doc(note["docname"] if note else first["docname"]),
                     note["anchor"] if note else first["node_id"],
                     f"{plural(total, 'citation')} of {plural(len(files), 'file')}",
                     "",
@@ -61,12 +65,16 @@ class EvidenceIndex(Index):
             for path, recs in sorted(files.items()):
                 recs.sort(key=_order)
                 entries.append(
-                    IndexEntry(path, 1, recs[0]["docname"], recs[0]["node_id"], plural(len(recs), "citation"), "", "")
+                    IndexEntry(
+                        path, 1, doc(recs[0]["docname"]), recs[0]["node_id"], plural(len(recs), "citation"), "", ""
+                    )
                 )
                 for rec in recs:
                     where = titles.get(rec["docname"]) or _title(env_titles, rec["docname"])
                     descr = f"{where}, line {rec['lineno']}"
-                    entries.append(IndexEntry(_range(rec), 2, rec["docname"], rec["node_id"], "", "", descr))
+                    # print has no column for the description: it goes in the entry's parentheses
+                    extra = descr if latex else ""
+                    entries.append(IndexEntry(_range(rec), 2, doc(rec["docname"]), rec["node_id"], extra, "", descr))
             content.append((upstream, entries))
         return content, False
 
@@ -78,3 +86,16 @@ def _order(rec: CitationRecord) -> tuple[int, int, str, str, int]:
 def _title(titles: Mapping[str, nodes.Node], docname: str) -> str:
     node = titles.get(docname)
     return (node.astext() if node is not None else "") or docname
+
+
+def _latex_docname(docname: str) -> str:
+    """``docname`` as the LaTeX writer puts it into labels (``LaTeXTranslator.idescape``): TeX-safe.
+
+    The writer labels each anchor ``\\detokenize{<docname:id> with every TeX special made '_'}``
+    and prints an index entry's page reference as ``<docname>:\\detokenize{<id>}``; this makes
+    the two the same string, and keeps the page's name from being read as TeX.
+    """
+    if not texescape.tex_replace_map:
+        texescape.init()
+    safe = docname.translate(texescape.tex_replace_map).encode("ascii", "backslashreplace").decode("ascii")
+    return r"\detokenize{" + safe.replace("\\", "_") + "}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.builders.latex.transforms import ShowUrlsTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -13,7 +14,7 @@ from ._domain import PypatternsDomain
 from ._records import LINES
 from ._tables import excerpt_block
 
-__all__ = ["PERMALINK", "PermalinkFootnotes", "PrintAnchors", "register_print"]
+__all__ = ["PERMALINK", "DocnameSafeReferences", "PermalinkFootnotes", "PrintAnchors", "register_print"]
 
 #: Classes of the nodes whose ids are link targets (citations, cards).
 _ANCHORED = ("pypatterns-cite", "pypatterns-card")
@@ -84,6 +85,46 @@ class PermalinkFootnotes(ShowUrlsTransform):
             self.expanded = True
 
 
+class DocnameSafeReferences(SphinxPostTransform):
+    """Keep a ``#`` in a page's name from breaking the links to it in print.
+
+    Sphinx's LaTeX writer reads an internal reference ``%docname#anchor`` by turning every ``#``
+    into ``:``, while its labels turn a ``#`` of the docname into ``_``: a link to (or, by
+    ``refid``, inside) a page whose name holds ``#`` points at no label. Writing that ``#`` as
+    ``_`` names the same label. Runs after the references are resolved.
+    """
+
+    default_priority = 20  # after Sphinx's ReferencesResolver (10)
+    formats = ("latex",)
+
+    def run(self, **kwargs: Any) -> None:
+        docs = self.env.all_docs
+        for node in self.document.findall(nodes.reference):
+            uri = node.get("refuri", "")
+            if uri.startswith("%") and "#" in uri:
+                target = uri[1:]
+                doc, _, anchor = (target, "", "") if target in docs else target.rpartition("#")
+                if "#" in doc:
+                    node["refuri"] = "%" + doc.replace("#", "_") + (f"#{anchor}" if anchor else "")
+            elif not uri and node.get("refid") and "#" in _docname_of(node, self.document):
+                node["refuri"] = "#" + node["refid"]  # the writer joins it to the page's name as labels do
+
+
+def _docname_of(node: nodes.Node, document: nodes.document) -> str:
+    """The page ``node`` comes from in an assembled print tree.
+
+    Sphinx inlines each page under a ``start_of_file`` without re-parenting its nodes, but marks
+    each of its sections with the page's ``docname``.
+    """
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, addnodes.start_of_file) or (isinstance(parent, nodes.section) and parent.get("docname")):
+            return str(parent["docname"])
+        parent = parent.parent
+    return str(document.get("docname", ""))
+
+
 def register_print(app: Sphinx) -> None:
     app.add_post_transform(PrintAnchors)
+    app.add_post_transform(DocnameSafeReferences)
     app.add_post_transform(PermalinkFootnotes)

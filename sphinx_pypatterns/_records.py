@@ -54,6 +54,7 @@ class CitationRecord(TypedDict):
     title: str
     docname: str
     lineno: int
+    source: str  # "": written in the page; else the included file it is written in, and lineno is its line
     node_id: str
     block: bool
     section: str  # title of the enclosing top-level section

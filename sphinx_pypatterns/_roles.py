@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+
 from docutils import nodes
 from docutils.nodes import system_message
 from sphinx.environment import BuildEnvironment
@@ -12,39 +18,174 @@ from ._defaults import SLUG_RE
 from ._errors import TargetError
 from ._log import warn
 from ._nodes import pp_cite
-from ._targets import parse_anchor, parse_target, split_title
+from ._targets import parse_anchor, parse_target, split_title, visible
 
-__all__ = ["CandidateRole", "CiteRole", "PPXRefRole", "make_cite_node"]
+__all__ = [
+    "CandidateRole",
+    "CiteRole",
+    "PPXRefRole",
+    "included_source",
+    "location_of",
+    "make_cite_node",
+    "role_line",
+]
+
+#: What a citation target looks like, for messages.
+TARGET_SHAPE = "a target looks like 'upstream:path:LINE' or 'upstream:path:START-END'"
 
 
-def role_line(env: BuildEnvironment, rawtext: str, reported: int) -> int:
-    """The exact line of an inline role in its page.
+def included_source(env: BuildEnvironment, source: str | os.PathLike[str] | None) -> str:
+    """``""`` when ``source`` is the page being read, else that file's path relative to the source folder.
 
-    MyST reports every role of a multi-line paragraph at the paragraph's first
-    line; the role's own line is found in the source from there on, past the
-    roles with the same text already placed.
+    Text brought in with ``{include}`` is parsed with the included file as its source
+    (MyST numbers its lines from that file's first line): warnings about it name that file.
     """
-    lines: list[str] | None = env.temp_data.get("pp_source_lines")  # type: ignore[assignment]
-    if lines is None:
-        return reported  # kept by the source-read handler
-    # MyST passes the role as ":name:`text`"; the page has "{name}`text`": match from the backtick
-    first = rawtext[rawtext.find("`") :].split("\n", 1)[0] if "`" in rawtext else rawtext.split("\n", 1)[0]
-    cursors: dict[str, tuple[int, int]] = env.temp_data.setdefault("pp_role_cursors", {})  # type: ignore[assignment]
-    line, col = cursors.get(first, (0, 0))
-    if line < reported - 1:
-        line, col = reported - 1, 0
-    for index in range(line, min(len(lines), reported - 1 + 1000)):
-        found = lines[index].find(first, col if index == line else 0)
-        if found >= 0:
-            cursors[first] = (index, found + len(first))
-            return index + 1
+    if not source or not env.docname:
+        return ""
+    source = os.fspath(source)
+    known: dict[str, str] = env.temp_data.setdefault("pp_included", {})  # type: ignore[assignment]
+    found = known.get(source)
+    if found is None:
+        page = os.path.normcase(os.path.abspath(env.doc2path(env.docname)))
+        here = os.path.normcase(os.path.abspath(source))
+        found = "" if here == page else Path(os.path.relpath(os.path.abspath(source), env.srcdir)).as_posix()
+        known[source] = found
+    return found
+
+
+def location_of(env: BuildEnvironment, docname: str, source: str, line: int) -> tuple[str, int] | str:
+    """Where to report line ``line`` of ``docname``, or of the included file ``source`` (see above)."""
+    if not source:
+        return docname, line
+    # a string location is printed as it is (a docname is one without a colon)
+    return f"{os.path.normpath(os.path.join(env.srcdir, source))}:{line}"
+
+
+@dataclass
+class _Text:
+    """A page's (or an included file's) text as MyST reads it, for :func:`role_line`."""
+
+    text: str
+    starts: list[int]  # offset of the start of every line
+    blanks: list[int]  # index of every blank line: no paragraph goes past one
+    cursors: dict[str, int] = field(default_factory=dict)  # role text -> offset past its last match
+    last: int = 0  # the offset past the last role placed: the next role of its paragraph is further on
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        # as markdown-it reads it: CRLF and CR end lines, NUL becomes U+FFFD
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+        lines = text.split("\n")
+        starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+        return cls(text, starts, [i for i, line in enumerate(lines) if not line.strip()])
+
+    def paragraph_end(self, line: int) -> int:
+        """The offset of the first blank line at or after ``line`` (1-based): a paragraph ends there."""
+        after = bisect_left(self.blanks, line - 1)
+        return self.starts[self.blanks[after]] if after < len(self.blanks) else len(self.text)
+
+
+def _source_text(env: BuildEnvironment, source: str) -> _Text | None:
+    texts: dict[str, _Text | None] = env.temp_data.setdefault("pp_role_texts", {})  # type: ignore[assignment]
+    if source in texts:
+        return texts[source]
+    found: _Text | None = None
+    if not source:
+        lines: list[str] | None = env.temp_data.get("pp_source_lines")  # type: ignore[assignment]
+        if lines is not None:  # kept by the source-read handler
+            found = _Text.of("\n".join(lines))
+    else:
+        # an included file: read again as MyST read it (lines are what matter, not bad bytes)
+        try:
+            found = _Text.of(Path(env.srcdir, source).read_text("utf-8", errors="replace"))
+        except (OSError, ValueError):
+            found = None
+    texts[source] = found
+    return found
+
+
+def _matches(text: str, at: int, end: int, words: list[str]) -> int:
+    """The offset past a role's closing backtick if its content, ``words``, starts at ``at``; else -1.
+
+    MyST hands the role's content over with its line breaks made spaces: in the source any
+    white space between two words may be a line break, followed by the next line's
+    indentation and, in a block quote, its ``>``.
+    """
+    pos = at
+    while pos < end and text[pos] == "`":
+        pos += 1
+    for word in [*words, "`"]:
+        broke = False
+        while pos < end and (text[pos].isspace() or (broke and text[pos] == ">")):
+            broke = broke or text[pos] == "\n"
+            pos += 1
+        if not text.startswith(word, pos) or pos + len(word) > end:
+            return -1
+        pos += len(word)
+    return pos
+
+
+def role_line(env: BuildEnvironment, rawtext: str, reported: int, source: str = "") -> int:
+    """The exact line of an inline role in its page, or in the included file ``source``.
+
+    MyST reports every role of a paragraph at the paragraph's first line, ``reported``,
+    and hands the role over as ``:name:`content```; the page holds ``{name}`content```
+    (an rST page ``:name:`content```). The role's line is where that text next occurs in
+    its paragraph, which ends at the next blank line, past the roles of the same text
+    already placed: exact at any depth of a page, for a role split across lines too.
+    """
+    text = _source_text(env, source)
+    if text is None or not 1 <= reported <= len(text.starts):
+        return reported
+    if not (rawtext.startswith(":") and ":`" in rawtext):
+        return reported
+    name, _, content = rawtext[1:].partition(":`")
+    words = content.removesuffix("`").split()
+    first = text.starts[reported - 1]
+    start = max(first, text.cursors.get(rawtext, 0))
+    end = text.paragraph_end(reported)
+    # a paragraph's roles come in order: look past the last one placed first, so that a
+    # paragraph of thousands of roles is not searched from its start for each; and once
+    # more from the paragraph's start (a file included twice in a page is read twice)
+    spans = [(text.last, end), (start, text.last)] if start < text.last < end else [(start, end)]
+    if start > first:
+        spans.append((first, start))
+    for low, high in spans:
+        at, past = _find(text.text, name, words, (low, high), end)
+        if at >= 0:
+            text.cursors[rawtext] = text.last = past
+            return bisect_right(text.starts, at)
     return reported
 
 
+def _find(text: str, name: str, words: list[str], span: tuple[int, int], end: int) -> tuple[int, int]:
+    """Where the first role ``name`` of content ``words`` opening in ``span`` starts and ends; (-1, -1) if none."""
+    low, high = span
+    for opening in (f"{{{name}}}`", f":{name}:`"):
+        at = text.find(opening, low, high)
+        while at >= 0:
+            past = _matches(text, at + len(opening), end, words)
+            if past >= 0:
+                return at, past
+            at = text.find(opening, at + 1, high)
+    return -1, -1
+
+
 def make_cite_node(
-    env: BuildEnvironment, text: str, symbol: str, title: str, docname: str, lineno: int, *, block: bool = False
+    env: BuildEnvironment,
+    text: str,
+    symbol: str,
+    title: str,
+    docname: str,
+    lineno: int,
+    *,
+    block: bool = False,
+    source: str = "",
 ) -> pp_cite:
-    """Parse a target and return the placeholder; parse errors warn here, at read time."""
+    """Parse a target and return the placeholder; parse errors warn here, at read time.
+
+    ``source`` is the included file the citation is written in (see :func:`included_source`).
+    """
     domain = env.get_domain("pp")
     counter = int(env.temp_data.get("pp_cite_counter") or 0) + 1
     env.temp_data["pp_cite_counter"] = counter
@@ -55,6 +196,7 @@ def make_cite_node(
         title=title,
         docname=docname,
         lineno=lineno,
+        source=source,
         block=block,
         node_id=f"cite-{counter}",
     )
@@ -62,9 +204,17 @@ def make_cite_node(
     try:
         target = parse_target(text, known_upstreams=domain.upstream_names())  # type: ignore[attr-defined]
     except TargetError as exc:
-        warn(f"{exc.message} (in {{cite}}`{text.strip()[:100]}`)", exc.subtype, (docname, lineno))
+        message = exc.message
+        if exc.subtype in ("empty_target", "bad_target") and "'upstream:path:LINE'" not in message:
+            message = f"{message}; {TARGET_SHAPE}"
+        shown = visible(text.strip()[:100])  # an echoed U+202E would reorder the warning line
+        if block:
+            written = f":::{{cite}} {shown}" if shown else "a cite directive with no target on its first line"
+        else:
+            written = f"{{cite}}`{shown}`"
+        warn(f"{message} (in {written})", exc.subtype, location_of(env, docname, source, lineno))
         node["error"] = exc.subtype
-        node["message"] = exc.message
+        node["message"] = message
         return node
     node["upstream"] = target.upstream
     node["path"] = target.path
@@ -73,30 +223,45 @@ def make_cite_node(
     return node
 
 
+def _where(role: SphinxRole) -> tuple[str, int]:
+    """The included file (``""``: the page) and the exact line of ``role``."""
+    source, reported = role.get_source_info()
+    included = included_source(role.env, source)
+    return included, role_line(role.env, role.rawtext, reported or role.lineno, included)
+
+
 class CiteRole(SphinxRole):
     """``{cite}`upstream:path:N-M``` or ``{cite}`Title <upstream:path:N-M>```."""
 
     def run(self) -> tuple[list[nodes.Node], list[system_message]]:
         title, text = split_title(self.text)
-        lineno = role_line(self.env, self.rawtext, self.get_source_info()[1] or self.lineno)
+        source, lineno = _where(self)
         symbol = parse_anchor(title) or "" if title else ""
-        return [make_cite_node(self.env, text, symbol, title, self.env.docname, lineno)], []
+        return [make_cite_node(self.env, text, symbol, title, self.env.docname, lineno, source=source)], []
 
 
 class PPXRefRole(XRefRole):
     """A cross-reference role that always targets the ``pp`` domain."""
 
     def run(self) -> tuple[list[nodes.Node], list[system_message]]:
+        return self.run_at(*_where(self))
+
+    def run_at(self, source: str, lineno: int) -> tuple[list[nodes.Node], list[system_message]]:
+        """Run the role, placed at ``lineno`` of the page or of the included file ``source``."""
         self.name = "pp:" + self.name.rpartition(":")[2]
         if not self.target.strip():
-            lineno = role_line(self.env, self.rawtext, self.get_source_info()[1] or self.lineno)
-            warn(f"the {{{self.name[3:]}}} role has an empty target", "empty_target", (self.env.docname, lineno))
+            warn(
+                f"the {{{self.name[3:]}}} role has an empty target",
+                "empty_target",
+                location_of(self.env, self.env.docname, source, lineno),
+            )
             return [nodes.inline(self.rawtext, self.title)], []
         result, messages = super().run()
-        lineno = role_line(self.env, self.rawtext, self.get_source_info()[1] or self.lineno)
         for node in result:
             if isinstance(node, nodes.Element):
                 node.line = lineno
+                if source:  # an included file: a warning about the reference names it (see _on_missing_reference)
+                    node["pp_source"] = source
         return result, messages
 
 
@@ -107,8 +272,12 @@ class CandidateRole(PPXRefRole):
         super().__init__(warn_dangling=False, innernodeclass=nodes.literal)
 
     def run(self) -> tuple[list[nodes.Node], list[system_message]]:
+        source, lineno = _where(self)  # once: a second search would find the next role of the same text
         target = self.target.strip()
         if target and not SLUG_RE.match(target):
-            lineno = role_line(self.env, self.rawtext, self.get_source_info()[1] or self.lineno)
-            warn(f"candidate id {target!r} is not a lower-case slug", "bad_id", (self.env.docname, lineno))
-        return super().run()
+            warn(
+                f"candidate id {target!r} is not a lower-case slug",
+                "bad_id",
+                location_of(self.env, self.env.docname, source, lineno),
+            )
+        return self.run_at(source, lineno)

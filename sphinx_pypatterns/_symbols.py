@@ -14,8 +14,9 @@ __all__ = ["SymbolTable", "symbol_table"]
 Span = tuple[int, int]
 SymbolTable = dict[str, list[Span]]
 
-#: The version of the span rules below; verdict caches made under other rules are discarded.
-SPAN_RULES = 2
+#: The version of the span and decoding rules (3: BOMs and coding cookies decoded as Python does);
+#: verdict caches made under other rules are discarded.
+SPAN_RULES = 3
 
 
 def _span(node: ast.stmt) -> Span:
@@ -115,21 +116,36 @@ def symbol_table(source: str, *, filename: str, python_hint: str = "") -> Symbol
     ``end_lineno``.
 
     Raises :class:`CheckoutError` (subtype ``unparsable``) when the running
-    Python cannot parse the file, naming both versions.
+    Python cannot parse the file, naming both versions and the reason; also
+    when :mod:`ast` gives up (``RecursionError`` for too deep a nesting,
+    ``MemoryError`` when the parser's stack overflows) or fails in any other way.
     """
+    running = ".".join(str(v) for v in sys.version_info[:3])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(source, filename=filename)
-    except (SyntaxError, ValueError) as exc:
-        running = ".".join(str(v) for v in sys.version_info[:3])
+        table: SymbolTable = {}
+        _walk(tree.body, "", table, in_function=False)
+    except SyntaxError as exc:
         needed = f"it needs Python {python_hint}" if python_hint else "it may need a newer Python"
-        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
+        where = f" (line {exc.lineno}: {exc.msg})" if exc.lineno else f" ({exc.msg})"
         raise CheckoutError(
             f"cannot parse {filename} with the running Python {running}{where}; {needed}: "
             "run the build with that Python to check symbol anchors",
             subtype="unparsable",
         ) from None
-    table: SymbolTable = {}
-    _walk(tree.body, "", table, in_function=False)
+    except (RecursionError, MemoryError) as exc:
+        # the parser's own limits: nesting too deep for ast, or its stack overflowed
+        reason = str(exc) or type(exc).__name__
+        raise CheckoutError(
+            f"cannot parse {filename} with the running Python {running}: it nests too deeply or is "
+            f"too complex for the parser ({type(exc).__name__}: {reason}), so its symbols cannot be checked",
+            subtype="unparsable",
+        ) from None
+    except Exception as exc:  # any other failure of the parser is a verdict on this file, never a crash
+        raise CheckoutError(
+            f"cannot parse {filename} with the running Python {running} ({type(exc).__name__}: {exc})",
+            subtype="unparsable",
+        ) from None
     return table

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from ._checkouts import MARKER, read_marker
 from ._defaults import COMMIT_RE, DEFAULT_MAX_EXTRACT_BYTES
 from ._errors import SyncError
+from ._git import GIT_URL_HELP, check_git_url, git_command
 from ._manifest import Manifest, SdistSource, StdlibSource, Upstream
 
 __all__ = ["SyncOutcome", "find_python", "safe_extract", "sync_upstreams"]
@@ -39,9 +40,10 @@ class SyncOutcome:
     source: str
 
 
-def _git(args: list[str], *, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+def _git(args: list[str], *, git_dir: Path | None = None, network: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run one git command the one way the extension runs git (:func:`._git.git_command`)."""
+    argv, env = git_command(args, git_dir=git_dir, network=network)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
 
 
 def safe_extract(
@@ -190,18 +192,27 @@ def _materialise_stdlib(stdlib: StdlibSource, tmp: Path) -> str:
     return f"stdlib of Python {stdlib.python} ({exe})"
 
 
+def _refuse_git_source(source: str) -> None:
+    """Refuse a source git must not be given, whoever built the manifest (before any subprocess)."""
+    problem = check_git_url(source)
+    if problem is not None:
+        raise SyncError(f"refusing git source {source!r}: it {problem} ({GIT_URL_HELP})", subtype="sync_failed")
+
+
 def _materialise_git(upstream: Upstream, source: str, tmp: Path) -> str:
-    if source.startswith("-"):
-        raise SyncError(f"refusing git source {source!r}: it looks like an option", subtype="sync_failed")
+    _refuse_git_source(source)
     if not COMMIT_RE.match(upstream.commit):
         raise SyncError(f"refusing commit {upstream.commit!r}", subtype="bad_commit")
-    proc = _git(["clone", "--bare", "--quiet", "--", source, str(tmp)])
+    # --no-local: objects come through upload-pack, never as the source's files (git's advice for a
+    # repository one does not trust); --template=: the new repository holds no hook and no setting
+    # but what git writes itself, so the fetch below reads no repository-level config from elsewhere
+    proc = _git(["clone", "--bare", "--quiet", "--no-local", "--template=", "--", source, str(tmp)], network=True)
     if proc.returncode != 0:
         raise SyncError(f"git clone failed: {proc.stderr.strip()[:300]}", subtype="sync_failed")
-    check = _git(["-C", str(tmp), "cat-file", "-e", f"{upstream.commit}^{{commit}}"])
+    check = _git(["cat-file", "-e", f"{upstream.commit}^{{commit}}"], git_dir=tmp)
     if check.returncode != 0:
-        _git(["-C", str(tmp), "fetch", "--quiet", "origin", upstream.commit])
-        check = _git(["-C", str(tmp), "cat-file", "-e", f"{upstream.commit}^{{commit}}"])
+        _git(["fetch", "--quiet", "--no-recurse-submodules", "origin", upstream.commit], git_dir=tmp, network=True)
+        check = _git(["cat-file", "-e", f"{upstream.commit}^{{commit}}"], git_dir=tmp)
     if check.returncode != 0:
         raise SyncError(f"commit {upstream.commit} is absent from {source}", subtype="commit_missing")
     return f"git {source}"
@@ -266,6 +277,13 @@ def sync_upstreams(
                 f"unknown upstream {name!r} (known: {', '.join(sorted(manifest.upstreams))})",
                 subtype="unknown_upstream",
             )
+    for name in wanted:  # every git source is checked before anything starts
+        for source in (mirrors.get(name, ""), manifest.upstreams[name].git):
+            if source:
+                try:
+                    _refuse_git_source(source)
+                except SyncError as exc:
+                    raise SyncError(f"{name}: {exc.message}", subtype=exc.subtype) from None
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     outcomes = []

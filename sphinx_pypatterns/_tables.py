@@ -6,7 +6,9 @@ import posixpath
 from collections.abc import Sequence
 
 from docutils import nodes
+from pygments.filters import ErrorToken  # type: ignore[import-untyped]
 from sphinx.addnodes import pending_xref
+from sphinx.highlighting import PygmentsBridge
 
 from ._evidence import Picture, plural
 from ._manifest import Manifest
@@ -30,12 +32,34 @@ _LANGUAGES = {
 }
 
 
+def excerpt_language(path: str, text: str) -> str:
+    """The language to highlight cited ``text`` of ``path`` in: by file type, if its lexer takes the text.
+
+    Cited lines are rarely a complete fragment of their language (lines from the middle of a
+    docstring, a ``$``, a file with a misleading suffix). Sphinx lexes strictly, warning
+    ``misc.highlighting_failure`` at the first error token; such an excerpt is shown unhighlighted.
+    """
+    language = _LANGUAGES.get(posixpath.splitext(path)[1], "text")
+    if language == "text":
+        return language
+    try:
+        for _ in _BRIDGE.get_lexer(text, language).get_tokens(text):  # Sphinx's choice of lexer, strict
+            pass
+    except ErrorToken:
+        return "text"
+    return language
+
+
+_BRIDGE = PygmentsBridge("html")
+
+
 def excerpt_block(rec: CitationRecord, css_class: str) -> nodes.literal_block:
-    """The cited lines, highlighted by file type, numbered from the first cited line."""
+    """The cited lines, highlighted by file type, numbered from the first cited line; never a warning."""
     assert rec["verdict"] is not None
     text = "\n".join(rec["verdict"][LINES])
     block = nodes.literal_block(text, text, classes=[css_class])
-    block["language"] = _LANGUAGES.get(posixpath.splitext(rec["path"])[1], "text")
+    block["language"] = excerpt_language(rec["path"], text)
+    block["force"] = True  # whatever lexer options the project sets: error tokens, not a warning
     block["linenos"] = True
     block["highlight_args"] = {"linenostart": rec["start"]}
     return block

@@ -3,18 +3,47 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from ._errors import TargetError
 
-__all__ = ["CitationTarget", "parse_anchor", "parse_target", "split_title", "validate_relpath"]
+__all__ = [
+    "CitationTarget",
+    "anchor_occurs",
+    "parse_anchor",
+    "parse_target",
+    "split_title",
+    "url_path",
+    "validate_relpath",
+    "visible",
+]
 
 _UPSTREAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _LINES_RE = re.compile(r"^(\d{1,18})(?:-(\d{1,18}))?$")
-_ANCHOR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PERCENT_RE = re.compile(r"%[0-9A-Fa-f]{2}")
 MAX_PATH_CHARS = 1024
 MAX_COMPONENT_CHARS = 255
+_ASCII_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+#: Invisible characters that are not of category Cf (which is refused whole): the other
+#: Default_Ignorable_Code_Points of Unicode (fillers, variation selectors, the grapheme
+#: joiner) and the blank braille pattern.
+_INVISIBLE = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u2800\u3164\uffa0"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+    + "".join(chr(c) for c in range(0xE0100, 0xE01F0))
+)
+#: Look-alikes of the characters that give a target its structure: a path holding one
+#: reads as folders (``/``), a backslash or a colon that it does not have.
+_LOOKALIKES = {
+    "/": "\u2044\u2215\u2571\u29f8\uff0f",
+    "\\": "\u2216\u2572\u29f5\u29f9\ufe68\uff3c",
+    ":": "\u02f8\u2236\ua789\ufe13\ufe55\uff1a",
+}
+_LOOKALIKE_OF = {ch: of for of, chars in _LOOKALIKES.items() for ch in chars}
 
 
 @dataclass(frozen=True, order=True)
@@ -36,18 +65,86 @@ class CitationTarget:
         return str(self.start) if self.start == self.end else f"{self.start}\u2013{self.end}"
 
 
+def _refused_char(ch: str) -> str:
+    """Why ``ch`` may not be in a path (naming its code point), or ``""``."""
+    category = unicodedata.category(ch)
+    point = f"U+{ord(ch):04X}"
+    name = unicodedata.name(ch, "")
+    named = f"{point} {name}" if name else point
+    if category == "Cc":
+        return f"{point}, a NUL or control character" if ch == "\0" else f"{point}, a control character"
+    if category == "Cs":
+        return f"{point}, a lone surrogate (the mark of an undecodable byte)"
+    if category == "Cf":
+        return f"{named}, an invisible formatting character (bidirectional control, zero-width or tag)"
+    if category in ("Zl", "Zp"):
+        return f"{named}, an invisible line or paragraph separator"
+    if ch in _INVISIBLE:
+        return f"{named}, an invisible character"
+    if ch in _LOOKALIKE_OF:
+        return f"{named}, which looks like {_LOOKALIKE_OF[ch]!r}"
+    return ""
+
+
+def _check_characters(path: str) -> None:
+    """Refuse control, invisible and look-alike characters, naming the first one and its place."""
+    if path.isascii():
+        found = _ASCII_CONTROL_RE.search(path)
+        if found is None:
+            return
+        candidates: list[tuple[int, str]] = [(found.start(), found.group())]
+    else:
+        candidates = [(i, ch) for i, ch in enumerate(path) if ord(ch) < 32 or ord(ch) >= 127]
+    for index, ch in candidates:
+        reason = _refused_char(ch)
+        if reason:
+            raise TargetError(
+                f"the path contains {reason} at character {index + 1}; a path must read as the file it names",
+                subtype="bad_path",
+            )
+
+
+def visible(text: str) -> str:
+    """``text`` for a message: every character a path may not hold (control, invisible, look-alike) escaped.
+
+    A bidirectional override echoed raw would reorder the rest of the
+    warning's line on a terminal (its subtype included); ``\\u202e`` cannot.
+    """
+    if text.isascii() and _ASCII_CONTROL_RE.search(text) is None:
+        return text
+    return "".join(_escape(ch) if _refused_char(ch) else ch for ch in text)
+
+
+def _escape(ch: str) -> str:
+    point = ord(ch)
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
+
+
+def url_path(path: str) -> str:
+    """Percent-encode a relative path for a URL: every component as UTF-8, keeping the ``/`` between them.
+
+    Only the unreserved characters (letters, digits, ``-._~``) stay as they
+    are, so a ``#``, ``?``, ``%``, space or non-ASCII character in a file's
+    name is never read as a fragment, a query or an escape. Every URL that
+    holds a cited path is built with it.
+    """
+    return quote(path, safe="/")
+
+
 def validate_relpath(path: str) -> str:
     """Return ``path`` if it is a safe, normalised path relative to a checkout.
 
     Refuses what could name a file outside the checkout or be mistaken for
     something else: empty, absolute, ``~``, ``..``/``.`` components, empty
-    components, backslashes, NUL and control characters, URL-encoding,
-    colons, option-shaped paths and over-long paths.
+    components, backslashes, NUL and control characters, invisible
+    characters (format characters such as bidirectional overrides and
+    zero-width spaces, line and paragraph separators, other default-ignorable
+    characters), look-alikes of ``/``, ``\\`` and ``:``, URL-encoding, colons,
+    option-shaped paths and over-long paths.
     """
     if not path:
         raise TargetError("the path is empty", subtype="bad_path")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
-        raise TargetError("the path contains a NUL or control character", subtype="bad_path")
+    _check_characters(path)
     if "\ufffd" in path:
         # what a reader puts for a NUL or an undecodable byte (markdown-it does so for NUL)
         raise TargetError("the path contains U+FFFD, the mark of a NUL or undecodable byte", subtype="bad_path")
@@ -123,12 +220,29 @@ def parse_anchor(title: str) -> str | None:
     """Return the symbol anchor named by a role title, or ``None``.
 
     A title that is a dotted Python name (optionally followed by ``()``) is
-    a symbol anchor; anything else is display text only.
+    a symbol anchor; anything else is display text only. Names are Python's
+    identifiers, Unicode included (``Naïve.méthode``), checked per dotted
+    part with :meth:`str.isidentifier`, and returned in NFKC, the form in
+    which Python compares identifiers (so a decomposed ``Naïve`` or the
+    ligature in ``ﬁle`` name what ``class Naïve`` and ``file`` define).
     """
     title = title.strip()
     if title.endswith("()"):
         title = title[:-2]
-    return title if _ANCHOR_RE.match(title) else None
+    if not title or not all(part.isidentifier() for part in title.split(".")):
+        return None
+    return title if title.isascii() else unicodedata.normalize("NFKC", title)
+
+
+def anchor_occurs(anchor: str, lines: Iterable[str]) -> bool:
+    """Does the anchor (as :func:`parse_anchor` returns it, in NFKC) occur in one of ``lines``?
+
+    Each line is also compared in NFKC, so an anchor written with a ligature
+    or a decomposed accent matches the text as the file spells it.
+    """
+    return any(
+        anchor in line or (not line.isascii() and anchor in unicodedata.normalize("NFKC", line)) for line in lines
+    )
 
 
 def split_title(text: str) -> tuple[str, str]:

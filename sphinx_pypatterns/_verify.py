@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tokenize
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -9,7 +11,7 @@ from ._checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitChec
 from ._errors import CheckoutError, PypatternsError
 from ._manifest import Manifest
 from ._symbols import SymbolTable, symbol_table
-from ._targets import CitationTarget
+from ._targets import CitationTarget, anchor_occurs
 
 __all__ = ["Verdict", "Verifier"]
 
@@ -54,7 +56,7 @@ class Verifier:
     max_files: int | None = None
     _open: dict[str, FolderCheckout | GitCheckout | CheckoutError] = field(default_factory=dict)
     _files: dict[tuple[str, str], _Blob | CheckoutError] = field(default_factory=dict)
-    _blobs: dict[str, _Blob] = field(default_factory=dict)
+    _blobs: dict[tuple[str, bool], _Blob] = field(default_factory=dict)
     _verdicts: dict[tuple[CitationTarget, str, bool], Verdict] = field(default_factory=dict)
 
     def __enter__(self) -> Verifier:
@@ -93,13 +95,15 @@ class Verifier:
         if cached is None:
             try:
                 content_key, data = self.checkout_for(target.upstream).read(target.path)
-                blob = self._blobs.get(content_key)
+                # a .py file is decoded as Python decodes it, another as UTF-8: the same bytes may differ
+                blob_key = (content_key, _is_python(target.path))
+                blob = self._blobs.get(blob_key)
                 if blob is None:
                     if self.max_files is not None and len(self._blobs) >= self.max_files:
                         self._blobs.clear()
                         self._files.clear()
-                    blob = _Blob(_decode(target.path, data))
-                    self._blobs[content_key] = blob
+                    blob = _decode_blob(target.path, data)
+                    self._blobs[blob_key] = blob
                 cached = blob
             except CheckoutError as exc:
                 if exc.subtype == "missing_file":
@@ -158,7 +162,7 @@ class Verifier:
                 f"line {bad} is past the end of {target.upstream}:{target.path} ({count} lines)",
             )
         lines = tuple(blob.lines[target.start - 1 : target.end])
-        is_python = target.path.endswith((".py", ".pyi"))
+        is_python = _is_python(target.path)
         if not symbol:
             if require_anchor and is_python:
                 return Verdict(
@@ -170,7 +174,7 @@ class Verifier:
                 )
             return Verdict(True, lines=lines)
         if not is_python:
-            if any(symbol in line for line in lines):
+            if anchor_occurs(symbol, lines):
                 return Verdict(True, lines=lines)
             return Verdict(False, "anchor_mismatch", f"{symbol!r} does not occur in the cited lines of {target}", lines)
         spans = self._symbols(target, blob).get(symbol)
@@ -190,13 +194,46 @@ class Verifier:
         )
 
 
-def _decode(path: str, data: bytes) -> list[str]:
+def _is_python(path: str) -> bool:
+    return path.endswith((".py", ".pyi"))
+
+
+def _decode_blob(path: str, data: bytes) -> _Blob:
+    """A file's lines: a Python file decoded as Python decodes it (BOM, PEP 263 cookie), others as UTF-8.
+
+    A Python file whose encoding declaration Python refuses (an unknown codec,
+    a BOM with a cookie other than UTF-8) keeps its lines, read as UTF-8, and
+    its symbols are ``unparsable`` with Python's reason.
+    """
     if b"\0" in data:
         raise CheckoutError(f"{path} is a binary file", subtype="binary_file")
+    if not _is_python(path):
+        return _Blob(_split(_decode_as(path, data, "utf-8")))
     try:
-        text = data.decode("utf-8")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = _decode_as(path, data, encoding)
+    except (SyntaxError, LookupError) as exc:  # an unknown codec, or one that is no text encoding ("hex")
+        reason = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        blob = _Blob(_split(_decode_as(path, data, "utf-8-sig")), parsed=True)
+        blob.symbols_error = CheckoutError(
+            f"cannot parse {path}: Python refuses its encoding declaration ({reason})", subtype="unparsable"
+        )
+        return blob
+    return _Blob(_split(text))
+
+
+def _decode_as(path: str, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise CheckoutError(f"{path} is not valid UTF-8 (byte {exc.start})", subtype="not_utf8") from None
+        if encoding in ("utf-8", "utf-8-sig"):
+            raise CheckoutError(f"{path} is not valid UTF-8 (byte {exc.start})", subtype="not_utf8") from None
+        raise CheckoutError(
+            f"{path} is not valid {encoding}, the encoding it declares (byte {exc.start})", subtype="not_utf8"
+        ) from None
+
+
+def _split(text: str) -> list[str]:
     # Split on "\n" only, as git and GitHub count lines: str.splitlines()
     # would also break at form feeds, which the stdlib uses.
     lines = text.split("\n")

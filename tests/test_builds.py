@@ -146,7 +146,7 @@ def test_domain_data_keys_change_only_with_data_version():
 
     keys = sorted(PypatternsDomain.initial_data)
     assert (PypatternsDomain.data_version, keys) == (
-        7,  # 7: spans of names bound inside if/try/with blocks start at the block (verdicts change)
-        ["candidates", "citations", "digests", "docset", "globals", "headers", "items", "manifest", "origins", "pins",
-         "view", "xrefs"],
+        8,  # 8: folder files stamped, the upstream names of the last reading kept
+        ["candidates", "citations", "digests", "docset", "globals", "headers", "items", "manifest", "names",
+         "origins", "pins", "stamps", "view", "xrefs"],
     )  # fmt: skip

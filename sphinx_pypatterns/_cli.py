@@ -119,8 +119,9 @@ class _Project:
         self.require_anchor = clean["pypatterns_require_anchor"] is True
         max_bytes = clean["pypatterns_max_file_bytes"]
         self.max_bytes = max_bytes if isinstance(max_bytes, int) else DEFAULT_MAX_FILE_BYTES
-        excl = values.get("exclude_patterns") or []
-        self.exclude = [str(e) for e in excl] if isinstance(excl, (list, tuple)) else []
+        # the pages Sphinx reads: conf.py's include_patterns and exclude_patterns, as Sphinx reads them
+        self.exclude = _patterns(values.get("exclude_patterns"), [])
+        self.include = _patterns(values.get("include_patterns"), ["**"])
 
     def manifest(self) -> Manifest:
         if self.manifest_path is None:
@@ -129,6 +130,13 @@ class _Project:
 
     def checkouts(self) -> CheckoutSpec:
         return parse_checkouts_spec(self.checkouts_value, base=self.srcdir)
+
+
+def _patterns(value: object, default: list[str]) -> list[str]:
+    """A conf.py list of glob patterns; Sphinx's default when it is not a list of strings."""
+    if isinstance(value, (list, tuple)) and all(isinstance(p, str) for p in value):
+        return list(value)
+    return default
 
 
 def _project(args: argparse.Namespace) -> _Project:
@@ -364,7 +372,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
     checker = _LazyVerifier(project, manifest)
     try:
-        for path, rel in iter_pages(project.srcdir, project.exclude):
+        for path, rel in iter_pages(project.srcdir, project.exclude, project.include):
             try:
                 with open(path, "rb") as handle:
                     data = handle.read()

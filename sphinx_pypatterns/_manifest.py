@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._defaults import COMMIT_RE
+from ._defaults import COMMIT_RE, UPSTREAM_NAME_RE
 from ._errors import ManifestError, TargetError
 from ._git import GIT_URL_HELP, check_git_url
 from ._targets import url_path, validate_relpath
@@ -25,7 +25,7 @@ __all__ = [
     "toml_lines",
 ]
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME_RE = UPSTREAM_NAME_RE  # one rule for the manifest and `pypatterns new source-note`
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _REQ_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
 _VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
@@ -106,7 +106,7 @@ class Manifest:
 #: A path into the TOML document: table and key names, and indexes into arrays.
 At = tuple[str | int, ...]
 
-_BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")  # matched whole: "$" would let a trailing newline through
 
 
 def key_text(at: At) -> str:
@@ -116,7 +116,7 @@ def key_text(at: At) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
             continue
-        shown = part if _BARE_KEY_RE.match(part) else json.dumps(part)
+        shown = part if _BARE_KEY_RE.fullmatch(part) else json.dumps(part)
         out += f".{shown}" if out else shown
     return out
 
@@ -169,7 +169,7 @@ def _mount(table: dict[str, object], at: At, where: _Where, default: str) -> str
 
 def _upstream(name: str, table: object, where: _Where) -> Upstream:
     at: At = (name,)
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise _fail(f"bad upstream name {name!r}: use letters, digits, '.', '_' and '-'", at, where)
     if not isinstance(table, dict):
         raise _fail(f"{name!r} must be a table", at, where)

@@ -291,6 +291,7 @@ NAME_CASES = [
         8,
         "up.sdist[1].requirement",
     ),
+    ("trailing-newline-name", f'{GOOD}\n["two\\n"]\n{BODY}', "manifest", 7, '"two\\n"'),
     ("tag-after-multiline-string", GOOD.replace('tag = "v1"', 'tag = """\nv1\n"""\nzz = 1'), "manifest", 6, "up.zz"),
 ]
 

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from ._symbols import SPAN_RULES
+from ._defaults import SPAN_RULES
 from ._version import __version__
 
 __all__ = ["Entry", "PageResult", "VerdictCache", "cache_key"]

@@ -276,11 +276,39 @@ class GitCheckout:
 
     @property
     def fingerprint(self) -> str:
-        """The repository and commit, marked when the commit is absent; "" when git cannot answer."""
-        state = self.commit_state()
-        if state.startswith("error"):
-            return ""
-        return self._identity if state == "present" else f"{self._identity} absent"
+        """The repository and commit, and the state of its object store; "" when that cannot be told.
+
+        A commit names its content, so the only change that matters is the commit arriving
+        (a fetch into a repository named in conf.py). Every way it can arrive changes what is
+        stamped here: its loose object file, the pack folder, the alternates, the shallow
+        list. So ``pypatterns check`` learns of it from a few ``stat`` calls, without starting
+        git. A repository whose object store is not a plain folder (a ``.git`` file of a
+        worktree or submodule) is asked through git instead.
+        """
+        if self.commit_known:
+            return self._identity
+        dot_git = self.repo / ".git"
+        git_dir = dot_git if dot_git.exists() else self.repo
+        objects = git_dir / "objects"
+        if not objects.is_dir():
+            state = self.commit_state()
+            if state.startswith("error"):
+                return ""
+            return self._identity if state == "present" else f"{self._identity} absent"
+        stamps = []
+        for path in (
+            objects / self.commit[:2] / self.commit[2:],
+            objects / "pack",
+            objects / "info" / "alternates",
+            git_dir / "shallow",
+        ):
+            try:
+                st = os.stat(path)
+            except OSError:
+                stamps.append("-")
+            else:
+                stamps.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+        return f"{self._identity} objects {' '.join(stamps)}"
 
     def _process(self) -> subprocess.Popen[bytes]:
         import subprocess

@@ -9,7 +9,6 @@ import hashlib
 import os
 import sys
 import time
-import traceback
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -78,6 +77,8 @@ def _conf_error(conf: Path, exc: BaseException) -> PypatternsError:
     if isinstance(exc, SystemExit):
         what = "conf.py (or a module it imports) called sys.exit()"
     else:
+        import traceback
+
         what = "conf.py raised " + traceback.format_exception_only(exc)[-1].strip()
     return PypatternsError(f"{conf}:{line}: {what}", subtype="config")
 

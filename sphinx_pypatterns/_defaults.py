@@ -12,6 +12,7 @@ __all__ = [
     "DEFAULT_SECTIONS",
     "KINDS",
     "SLUG_RE",
+    "SPAN_RULES",
     "UPSTREAM_NAME_RE",
 ]
 
@@ -42,3 +43,9 @@ DEFAULT_RULE_SECTIONS: dict[str, str] = {
     "smell_evidence": "Evidence",
     "repeated": "Repeated patterns",
 }
+
+#: The version of the verification rules (symbol spans, decoding, path and anchor checks):
+#: 2: a binding inside an if/try/with block spans from the block; 3: BOMs and coding cookies
+#: decoded as Python does; Unicode anchors; invisible path characters refused. Verdict caches
+#: made under other rules are discarded. (Here, not in _symbols, so a warm check imports no ast.)
+SPAN_RULES = 3

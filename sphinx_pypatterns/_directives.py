@@ -14,7 +14,7 @@ from ._log import warn
 from ._nodes import pp_backlinks, pp_checklist, pp_dashboard, pp_excerpt, pp_matrix, pp_pins
 from ._options import OptionBlock, read_options
 from ._records import HeaderRecord
-from ._roles import included_source, location_of
+from ._roles import directive_line, included_source, location_of
 from ._targets import parse_anchor
 
 __all__ = [
@@ -48,14 +48,26 @@ class _PPDirective(SphinxDirective):
         """``""``, or the included file this directive is written in."""
         return included_source(self.env, self.get_source_info()[0])
 
+    def target(self) -> str | None:
+        """The target of a citation directive (placed where ``pypatterns check`` finds it); else ``None``."""
+        return None
+
+    def line(self) -> int:
+        """The directive's own line in its page or included file (see :func:`._roles.directive_line`)."""
+        placed: int | None = getattr(self, "_pp_line", None)
+        if placed is None:  # once: placing a citation takes it
+            placed = directive_line(self.env, self.name, self.target(), self.lineno, self.included())
+            self._pp_line = placed
+        return placed
+
     def where(self, line: int | None = None) -> tuple[str, int] | str:
         """The location of ``line`` (default: the directive's own line) for a warning."""
-        return location_of(self.env, self.env.docname, self.included(), line or self.lineno)
+        return location_of(self.env, self.env.docname, self.included(), line or self.line())
 
     def content_line(self, index: int) -> int:
         """The source line of ``self.content[index]``."""
         if isinstance(self.state, MockState):  # MyST: the offset counts from the directive's line
-            return self.lineno + 1 + self.content_offset + index
+            return self.line() + 1 + self.content_offset + index
         return self.content_offset + index + 1
 
     def read_options(self) -> OptionBlock:
@@ -109,7 +121,7 @@ class _HeaderDirective(_PPDirective):
 
     def run(self) -> list[nodes.Node]:
         docname = self.env.docname
-        location = (docname, self.lineno)
+        location = (docname, self.line())
         found = self.read_options()
         opts = {key: " ".join(value.split()) for key, value in self.check_options(found).items()}
         for key in self.required:
@@ -287,9 +299,13 @@ class CiteDirective(_PPDirective):
     known = ("symbol", "caption")
     label = "cite"
 
+    def target(self) -> str | None:
+        return (self.arguments[0] if self.arguments else "").partition("\n")[0]
+
     def run(self) -> list[nodes.Node]:
         from ._roles import make_cite_node
 
+        lineno = self.line()  # first: the claim's citations come after it
         target, _, more = (self.arguments[0] if self.arguments else "").partition("\n")
         if more:
             # docutils (rST) joins the lines after the target, up to a blank line, to the
@@ -315,7 +331,7 @@ class CiteDirective(_PPDirective):
             parse_anchor(symbol) or "",
             symbol,
             self.env.docname,
-            self.lineno,
+            lineno,
             block=True,
             source=self.included(),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -24,6 +25,7 @@ __all__ = [
     "CandidateRole",
     "CiteRole",
     "PPXRefRole",
+    "directive_line",
     "included_source",
     "location_of",
     "make_cite_node",
@@ -70,6 +72,8 @@ class _Text:
     blanks: list[int]  # index of every blank line: no paragraph goes past one
     cursors: dict[str, int] = field(default_factory=dict)  # role text -> offset past its last match
     last: int = 0  # the offset past the last role placed: the next role of its paragraph is further on
+    myst: bool = True  # read by MyST (not an rST page): its citations are found by ``scan_page``
+    scanned: _Scanned | None = None  # made on the first citation placed in it
 
     @classmethod
     def of(cls, text: str) -> _Text:
@@ -83,6 +87,83 @@ class _Text:
         """The offset of the first blank line at or after ``line`` (1-based): a paragraph ends there."""
         after = bisect_left(self.blanks, line - 1)
         return self.starts[self.blanks[after]] if after < len(self.blanks) else len(self.text)
+
+    def place(self, key: str, reported: int, *, again: bool) -> int | None:
+        """The line of the next citation written as ``key`` (see :func:`_key`) not yet placed,
+        from line ``reported - 2`` to the first blank line after ``reported``; ``None`` if none.
+
+        The lines are those ``pypatterns check`` reports (:func:`._scan.scan_page`, MyST's own
+        tokenizer, run on this text once). MyST reports a citation at most two lines below
+        its own (a directive's title one line down, the text of ``versionadded`` two, a
+        colon-fenced body that opens with a fence one) and a role at its block's first line,
+        above it: the build reads a page's citations in their order, so the next unplaced one
+        in that window is this one. ``again``: a file read twice (included twice in a page)
+        starts over once every citation of its window is placed.
+        """
+        if self.scanned is None:
+            self.scanned = _Scanned.of(self.text if self.myst else "")
+        after = bisect_left(self.blanks, reported)  # the first blank line below line ``reported``
+        high = self.blanks[after] + 1 if after < len(self.blanks) else len(self.starts)
+        found = self.scanned.take(key, reported - 2, high)
+        if found is None and again and self.scanned.any_in(key, reported - 2, high):
+            self.scanned.after = {key: list(range(len(each) + 1)) for key, each in self.scanned.lines.items()}
+            found = self.scanned.take(key, reported - 2, high)
+        return found
+
+
+@dataclass
+class _Scanned:
+    """The citations of a file as ``scan_page`` finds them: the lines of each written text, in order."""
+
+    lines: dict[str, list[int]]
+    after: dict[str, list[int]]  # index -> an index at or before the next unplaced one (a union-find)
+
+    @classmethod
+    def of(cls, text: str) -> _Scanned:
+        from ._scan import scan_page  # the tokenizer, loaded on the first citation only
+
+        lines: dict[str, list[int]] = {}
+        for found in scan_page("", text):
+            if found.directive:
+                key = _key(found.raw.partition("\x00")[0], directive=True)
+            else:
+                key = _key(found.raw)
+            lines.setdefault(key, []).append(found.line)
+        for each in lines.values():
+            each.sort()  # in page order (a directive's claim comes with it)
+        return cls(lines, {key: list(range(len(each) + 1)) for key, each in lines.items()})
+
+    def _next(self, key: str, index: int) -> int:
+        """The first unplaced index at or after ``index`` (``len``: none)."""
+        after = self.after[key]
+        root = index
+        while after[root] != root:
+            root = after[root]
+        while after[index] != root:  # path compression: each index is skipped once
+            after[index], index = root, after[index]
+        return root
+
+    def take(self, key: str, low: int, high: int) -> int | None:
+        """Place the first unplaced citation ``key`` on lines ``low`` to ``high``; its line."""
+        lines = self.lines.get(key)
+        if not lines:
+            return None
+        index = self._next(key, bisect_left(lines, low))
+        if index >= len(lines) or lines[index] > high:
+            return None
+        self.after[key][index] = index + 1
+        return lines[index]
+
+    def any_in(self, key: str, low: int, high: int) -> bool:
+        """Whether some citation ``key``, placed or not, is on lines ``low`` to ``high``."""
+        lines = self.lines.get(key, [])
+        index = bisect_left(lines, low)
+        return index < len(lines) and lines[index] <= high
+
+
+def _key(text: str, *, directive: bool = False) -> str:
+    """What a citation is matched by: a role's text or a directive's target, white space made one space."""
+    return ("d " if directive else "r ") + " ".join(text.split())
 
 
 def _source_text(env: BuildEnvironment, source: str) -> _Text | None:
@@ -100,8 +181,26 @@ def _source_text(env: BuildEnvironment, source: str) -> _Text | None:
             found = _Text.of(Path(env.srcdir, source).read_text("utf-8", errors="replace"))
         except (OSError, ValueError):
             found = None
+    if found is not None:
+        found.myst = _is_myst(env, source)
     texts[source] = found
     return found
+
+
+def _is_myst(env: BuildEnvironment, source: str) -> bool:
+    """Whether MyST reads the page being read, or its included file ``source``.
+
+    An included file is read as the page is, unless its name says reStructuredText.
+    """
+    kinds: dict[str, str] = dict(env.config.source_suffix or {})
+
+    def kind(path: str) -> str:
+        return kinds.get(os.path.splitext(path)[1].lower(), "")
+
+    page = kind(os.fspath(env.doc2path(env.docname))) if env.docname else ""
+    if source and (kind(source) == "restructuredtext" or source.lower().endswith(".rst")):
+        return False
+    return page != "restructuredtext"
 
 
 def _matches(text: str, at: int, end: int, words: list[str]) -> int:
@@ -140,6 +239,11 @@ def role_line(env: BuildEnvironment, rawtext: str, reported: int, source: str = 
     if not (rawtext.startswith(":") and ":`" in rawtext):
         return reported
     name, _, content = rawtext[1:].partition(":`")
+    if name.lower() in ("cite", "pp:cite"):
+        # where ``pypatterns check`` finds it: for a role in a directive's title too
+        placed = text.place(_key(content.removesuffix("`")), reported, again=bool(source))
+        if placed is not None:
+            return placed
     words = content.removesuffix("`").split()
     first = text.starts[reported - 1]
     start = max(first, text.cursors.get(rawtext, 0))
@@ -150,11 +254,47 @@ def role_line(env: BuildEnvironment, rawtext: str, reported: int, source: str = 
     spans = [(text.last, end), (start, text.last)] if start < text.last < end else [(start, end)]
     if start > first:
         spans.append((first, start))
+    if reported > 1:  # MyST reports a directive's title one line down (versionadded: two)
+        spans.append((text.starts[max(reported - 3, 0)], first))
     for low, high in spans:
         at, past = _find(text.text, name, words, (low, high), end)
         if at >= 0:
             text.cursors[rawtext] = text.last = past
             return bisect_right(text.starts, at)
+    return reported
+
+
+#: The opening fence of a MyST directive: its name.
+_FENCE = re.compile(r"[\s>]*(?:`{3,}|~{3,}|:{3,})\s*\{([^}\s]+)\}")
+
+
+def directive_line(env: BuildEnvironment, name: str, target: str | None, reported: int, source: str = "") -> int:
+    """The exact line of a directive of ours, ``name``, in its page or the included file ``source``.
+
+    MyST numbers the body of a colon fence that opens with a nested fence one line down
+    (it puts a blank line before it): a directive there is reported a line below its
+    fence. A ``cite`` directive (``target``: its target) is placed where ``pypatterns
+    check`` finds it (see :meth:`_Text.place`); any other directive at the fence of its
+    own name on that line or the one above.
+    """
+    text = _source_text(env, source)
+    if text is None or not 1 <= reported <= len(text.starts):
+        return reported
+    if target is not None:
+        placed = text.place(_key(target, directive=True), reported, again=bool(source))
+        if placed is not None:
+            return placed
+    if not text.myst or reported < 2:
+        return reported
+
+    def fence(line: int) -> str:
+        end = text.starts[line] - 1 if line < len(text.starts) else len(text.text)
+        match = _FENCE.match(text.text, text.starts[line - 1], end)
+        return match.group(1).lower().removeprefix("pp:") if match else ""
+
+    name = name.lower().removeprefix("pp:")
+    if fence(reported) != name and fence(reported - 1) == name:
+        return reported - 1
     return reported
 
 

@@ -14,9 +14,7 @@ __all__ = ["SymbolTable", "symbol_table"]
 Span = tuple[int, int]
 SymbolTable = dict[str, list[Span]]
 
-#: The version of the span and decoding rules (3: BOMs and coding cookies decoded as Python does);
-#: verdict caches made under other rules are discarded.
-SPAN_RULES = 3
+# The version of the rules below is SPAN_RULES in _defaults (the caches read it there).
 
 
 def _span(node: ast.stmt) -> Span:

@@ -6,7 +6,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from ._errors import TargetError
 
@@ -128,6 +127,8 @@ def url_path(path: str) -> str:
     name is never read as a fragment, a query or an escape. Every URL that
     holds a cited path is built with it.
     """
+    from urllib.parse import quote  # here: a warm check builds no URL
+
     return quote(path, safe="/")
 
 

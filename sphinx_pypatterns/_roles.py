@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -90,25 +91,35 @@ class _Text:
 
     def place(self, key: str, reported: int, *, again: bool) -> int | None:
         """The line of the next citation written as ``key`` (see :func:`_key`) not yet placed,
-        from line ``reported - 2`` to the first blank line after ``reported``; ``None`` if none.
+        after the last one placed and from line ``reported - LOOK_BACK`` to the first blank
+        line after ``reported``; ``None`` if there is none.
 
         The lines are those ``pypatterns check`` reports (:func:`._scan.scan_page`, MyST's own
-        tokenizer, run on this text once). MyST reports a citation at most two lines below
-        its own (a directive's title one line down, the text of ``versionadded`` two, a
-        colon-fenced body that opens with a fence one) and a role at its block's first line,
-        above it: the build reads a page's citations in their order, so the next unplaced one
+        tokenizer, run on this text once). MyST reports a role at its block's first line,
+        above it, and numbers some text below where it is written (see :data:`LOOK_BACK`);
+        the build reads a file's citations in their order, so the next one not yet placed
         in that window is this one. ``again``: a file read twice (included twice in a page)
-        starts over once every citation of its window is placed.
+        starts over when every citation of its window is placed.
         """
         if self.scanned is None:
             self.scanned = _Scanned.of(self.text if self.myst else "")
+        scanned = self.scanned
         after = bisect_left(self.blanks, reported)  # the first blank line below line ``reported``
         high = self.blanks[after] + 1 if after < len(self.blanks) else len(self.starts)
-        found = self.scanned.take(key, reported - 2, high)
-        if found is None and again and self.scanned.any_in(key, reported - 2, high):
-            self.scanned.after = {key: list(range(len(each) + 1)) for key, each in self.scanned.lines.items()}
-            found = self.scanned.take(key, reported - 2, high)
+        low = reported - LOOK_BACK
+        found = scanned.take(key, max(low, scanned.last), high)
+        if found is None and again and scanned.any_in(key, low, high):
+            scanned.restart()  # the file is read again
+            found = scanned.take(key, low, high)
+        if found is not None:
+            scanned.last = found
         return found
+
+
+#: How far below its line MyST may report a citation: a directive's title one line (the
+#: text of ``versionadded`` and the like two), and one more for each colon-fenced body
+#: around it that opens with a nested fence (MyST puts a blank line before such a body).
+LOOK_BACK = 8
 
 
 @dataclass
@@ -117,6 +128,12 @@ class _Scanned:
 
     lines: dict[str, list[int]]
     after: dict[str, list[int]]  # index -> an index at or before the next unplaced one (a union-find)
+    last: int = 0  # the line of the last citation placed: the build reads them in order
+
+    def restart(self) -> None:
+        """Every citation unplaced again."""
+        self.after = {key: list(range(len(each) + 1)) for key, each in self.lines.items()}
+        self.last = 0
 
     @classmethod
     def of(cls, text: str) -> _Scanned:
@@ -192,7 +209,8 @@ def _is_myst(env: BuildEnvironment, source: str) -> bool:
 
     An included file is read as the page is, unless its name says reStructuredText.
     """
-    kinds: dict[str, str] = dict(env.config.source_suffix or {})
+    suffixes = env.config.source_suffix  # a mapping once Sphinx has read the configuration
+    kinds: dict[str, str] = dict(suffixes) if isinstance(suffixes, Mapping) else {}
 
     def kind(path: str) -> str:
         return kinds.get(os.path.splitext(path)[1].lower(), "")
@@ -229,9 +247,12 @@ def role_line(env: BuildEnvironment, rawtext: str, reported: int, source: str = 
 
     MyST reports every role of a paragraph at the paragraph's first line, ``reported``,
     and hands the role over as ``:name:`content```; the page holds ``{name}`content```
-    (an rST page ``:name:`content```). The role's line is where that text next occurs in
-    its paragraph, which ends at the next blank line, past the roles of the same text
-    already placed: exact at any depth of a page, for a role split across lines too.
+    (an rST page ``:name:`content```). A ``cite`` role is placed where ``pypatterns check``
+    finds it (:meth:`_Text.place`: MyST's tokenizer, also for a role in a directive's
+    title, which MyST numbers a line or two down). Any other role, and a citation that
+    the scan does not hold, is where its text next occurs in its paragraph, which ends at
+    the next blank line, past the roles of the same text already placed (else in the two
+    lines above, a title): exact at any depth of a page, for a role split across lines too.
     """
     text = _source_text(env, source)
     if text is None or not 1 <= reported <= len(text.starts):
@@ -273,9 +294,9 @@ def directive_line(env: BuildEnvironment, name: str, target: str | None, reporte
 
     MyST numbers the body of a colon fence that opens with a nested fence one line down
     (it puts a blank line before it): a directive there is reported a line below its
-    fence. A ``cite`` directive (``target``: its target) is placed where ``pypatterns
-    check`` finds it (see :meth:`_Text.place`); any other directive at the fence of its
-    own name on that line or the one above.
+    fence, one more for each such body around it. A ``cite`` directive (``target``: its
+    target) is placed where ``pypatterns check`` finds it (see :meth:`_Text.place`); any
+    other directive at the nearest fence of its own name, on that line or above it.
     """
     text = _source_text(env, source)
     if text is None or not 1 <= reported <= len(text.starts):
@@ -293,8 +314,11 @@ def directive_line(env: BuildEnvironment, name: str, target: str | None, reporte
         return match.group(1).lower().removeprefix("pp:") if match else ""
 
     name = name.lower().removeprefix("pp:")
-    if fence(reported) != name and fence(reported - 1) == name:
-        return reported - 1
+    if fence(reported) == name:
+        return reported
+    for line in range(reported - 1, max(reported - LOOK_BACK, 1) - 1, -1):
+        if fence(line) == name:
+            return line
     return reported
 
 

@@ -196,3 +196,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"({STATS['doctest_blocks']} doctests, {STATS['failing_on_purpose']} of them failing on purpose as shown), "
             f"{STATS['type_checked']} type-checked with mypy --strict"
         )
+
+
+def latexmk(outdir: Path, tex: str) -> str:
+    """Run latexmk (xelatex, as conf.py asks) on ``outdir/tex``; assert it succeeded; return the log."""
+    run = subprocess.run(
+        ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", tex],
+        cwd=outdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    log_path = outdir / (tex.removesuffix(".tex") + ".log")
+    log = log_path.read_text("utf-8", errors="replace") if log_path.exists() else ""
+    assert run.returncode == 0, run.stdout[-3000:] + log[-3000:]
+    return log
+

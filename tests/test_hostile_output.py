@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import build, make_repo, page, write_project
+from conftest import build, latexmk, make_repo, page, write_project
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pygments.formatters.latex import escape_tex
@@ -128,15 +128,7 @@ def test_tex_specials_in_page_names_and_paths_print(tmp_path):
     built = build(src, "latex")
     outdir = Path(built.app.outdir)
     (outdir / "y.tex").write_text(INJECTED + "\n", "utf-8")  # what an injected \input{y} would print
-    run = subprocess.run(
-        ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "review.tex"],
-        cwd=outdir,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    log = (outdir / "review.log").read_text("utf-8", errors="replace")
-    assert run.returncode == 0, run.stdout[-3000:] + log[-3000:]
+    log = latexmk(outdir, "review.tex")
     assert "There were undefined references" not in log and "Label(s) may have changed" not in log
     text = subprocess.run(["pdftotext", str(outdir / "review.pdf"), "-"], capture_output=True, text=True).stdout
     flat = re.sub(r"\s+", "", text)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import textwrap
 import unicodedata
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
-from conftest import build, write_project
+from conftest import build, latexmk, write_project
 from upstreams import manifest_text
 
 from sphinx_pypatterns import CitationTarget, ManifestError, TargetError, Verifier, parse_manifest, parse_target
@@ -230,14 +229,7 @@ def test_pdf_link_annotations_resolve_to_the_cited_file(tmp_path):
     src = _write(tmp_path / "p", folder, {"index.md": f"# Links\n\n{body}\n"}, conf)
     built = build(src, "latex")
     outdir = Path(built.app.outdir)
-    run = subprocess.run(
-        ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-        cwd=outdir,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:]
+    latexmk(outdir, "t.tex")
     uris = []
     for page in PdfReader(str(outdir / "t.pdf")).pages:
         for annot in page.get("/Annots") or []:

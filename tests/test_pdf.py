@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import build
+from conftest import build, latexmk
 from test_evidence import ROOT, SMELL_CITE, evidence_files, write_evidence_project
 from upstreams import make_upstream
 
@@ -52,15 +52,7 @@ def make_pdf(root: Path, files: dict[str, str], extra: str = "") -> Pdf:
     lines = [line for line in built.warnings.splitlines() if "WARNING" in line]
     assert all(any(f"[pypatterns.{r}]" in line for r in rules) for line in lines), built.warnings
     outdir = Path(built.app.outdir)
-    run = subprocess.run(
-        ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "review.tex"],
-        cwd=outdir,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    log = (outdir / "review.log").read_text("utf-8", errors="replace")
-    assert run.returncode == 0, run.stdout[-3000:] + log[-3000:]
+    log = latexmk(outdir, "review.tex")
     pdf = outdir / "review.pdf"
     count = int(
         re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout)[1]

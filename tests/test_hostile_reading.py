@@ -257,6 +257,7 @@ def _run(command: list[str], *, stdin: bytes = b"", cwd: Path | None = None) -> 
         stderr=subprocess.PIPE,
         cwd=cwd,
         start_new_session=True,
+        env={**os.environ, "NO_COLOR": "1"},  # Sphinx colours its warnings when CI=true
     )
     try:
         out, err = proc.communicate(stdin, timeout=HANG_SECONDS)

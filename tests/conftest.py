@@ -104,6 +104,7 @@ def build(
     freshenv: bool = False,
     confoverrides: dict[str, object] | None = None,
     verbosity: int = 0,
+    tags: list[str] | None = None,
 ) -> Built:
     warnings, status = StringIO(), StringIO()
     app = SphinxTestApp(
@@ -116,6 +117,7 @@ def build(
         freshenv=freshenv,
         confoverrides=confoverrides or {},
         verbosity=verbosity,
+        tags=tags or [],
     )
     try:
         app.build()

@@ -16,14 +16,12 @@ import hashlib
 import os
 import re
 import textwrap
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from conftest import BASE_CONF, Built, build, write_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sphinx.testing.util import SphinxTestApp
 from upstreams import make_upstream, manifest_text
 
 from sphinx_pypatterns._cli import main
@@ -458,18 +456,6 @@ def tags_project(src: Path, repo: Path, pin: str) -> Path:
     return src
 
 
-def build_with_tags(srcdir: Path, tags: list[str]) -> Built:
-    warnings, status = StringIO(), StringIO()
-    app = SphinxTestApp("html", srcdir=srcdir, builddir=srcdir / "_build", status=status, warning=warnings, tags=tags)
-    try:
-        app.build()
-    finally:
-        app.cleanup()
-    text = re.sub(r"\x1b\[[0-9;]*m", "", warnings.getvalue())
-    assert "Traceback" not in text and "Exception occurred" not in text, text
-    return Built(app, srcdir, text, status.getvalue())
-
-
 def test_check_gives_conf_py_the_namespace_sphinx_gives_it(tmp_path, capsys, upstream):
     repo, pin = upstream
     src = tags_project(tmp_path / "p", repo, pin)
@@ -483,7 +469,7 @@ def test_check_gives_conf_py_the_namespace_sphinx_gives_it(tmp_path, capsys, ups
 def test_check_takes_tags_like_sphinx_build(tmp_path, capsys, upstream):
     repo, pin = upstream
     src = tags_project(tmp_path / "p", repo, pin)
-    strict = build_with_tags(src, ["strict"])
+    strict = build(src, tags=["strict"])
     assert build_citation_warnings(strict) == {("a.md", 3, "missing_anchor")}, strict.warnings
     rc, out, _err = run_check(capsys, str(src), "-t", "strict")
     assert rc == 1 and check_failures(out) == {("a.md", 3, "missing_anchor")}, out

@@ -9,17 +9,14 @@ these edits.
 
 from __future__ import annotations
 
-import difflib
 import os
 import random
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 import test_reliability as reliability
 from conftest import Built, build, git, make_repo, page, write_project
-from test_builds import html_tree
 from test_evidence import evidence_files, write_evidence_project
 from upstreams import ERRORS_V1, ERRORS_V2, make_upstream, manifest_text
 
@@ -30,28 +27,6 @@ from sphinx_pypatterns._verify import Verifier
 # the cited lines 6-11 keep their shape (and the symbol its span), their text changes
 ERRORS_V1_EDITED = ERRORS_V1.replace('"""Base class."""', '"""Root class."""')
 assert len(ERRORS_V1_EDITED) == len(ERRORS_V1)
-
-
-def compare_with_clean(
-    inc: Path, workdir: Path, tag: str, *, deleted: frozenset[str] = frozenset()
-) -> tuple[Built, Built]:
-    """Build ``inc`` incrementally and a copy of its sources cleanly; assert the HTML and
-    ``evidence.json`` are equal. Returns both builds (the caller compares their warnings)."""
-    again = build(inc)
-    clean = workdir / f"clean-{tag}"
-    shutil.copytree(inc, clean, ignore=shutil.ignore_patterns("_build"))
-    fresh = build(clean, freshenv=True)
-    a, b = html_tree(again.app.outdir), html_tree(fresh.app.outdir)
-    # Sphinx never deletes the output of a removed page: that is the only difference allowed
-    leftovers = {k for k in a.keys() - b.keys() if f"{k[:-5]}.md" in deleted}
-    assert a.keys() - leftovers == b.keys(), tag
-    assert [k for k in b if a[k] != b[k]] == [], tag
-    ev = Path(again.app.outdir, "evidence.json").read_text()
-    clean_ev = Path(fresh.app.outdir, "evidence.json").read_text()
-    if ev != clean_ev:
-        diff = difflib.unified_diff(clean_ev.splitlines(), ev.splitlines(), "clean", "incremental", lineterm="")
-        raise AssertionError(f"{tag}: evidence.json differs\n" + "\n".join(list(diff)[:40]))
-    return again, fresh
 
 
 def assert_same_warnings(again: Built, fresh: Built) -> None:
@@ -107,7 +82,7 @@ def test_an_upstream_added_to_the_manifest_verifies_its_citations(tmp_path):
         ("sources/new.md", 3, "pypatterns.unknown_upstream"),
     ]
     (src / "upstreams.toml").write_text(manifest_text("up", pin) + "\n" + manifest_text("new", pin))
-    again, fresh = compare_with_clean(src, tmp_path, "added")
+    again, fresh = reliability.compare_with_clean(src, tmp_path, "added")
     assert_same_warnings(again, fresh)
     assert again.warnings == ""
     html = again.html("patterns/a")
@@ -119,7 +94,7 @@ def test_an_upstream_removed_from_the_manifest_is_unknown(tmp_path):
     src, pin, text = _two_upstream_project(tmp_path, with_new=True)
     assert build(src).warnings == ""
     (src / "upstreams.toml").write_text(manifest_text("up", pin))
-    again, fresh = compare_with_clean(src, tmp_path, "removed")
+    again, fresh = reliability.compare_with_clean(src, tmp_path, "removed")
     assert_same_warnings(again, fresh)
     assert located(again) == [
         ("patterns/a.md", line_of(text, "Evidence:"), "pypatterns.unknown_upstream"),
@@ -176,12 +151,12 @@ def test_a_folder_file_edited_in_place_is_verified_again(tmp_path, no_racy_windo
     target.write_text(ERRORS_V1_EDITED)
     if keep_mtime:
         os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
-    again, fresh = compare_with_clean(src, tmp_path, f"edited-{keep_mtime}")
+    again, fresh = reliability.compare_with_clean(src, tmp_path, f"edited-{keep_mtime}")
     assert_same_warnings(again, fresh)
     assert "Root class." in again.html("patterns/a") and "Base class." not in again.html("patterns/a")
     tick()
     target.write_text(ERRORS_V2)  # three lines more at the top: both citations now miss their symbols
-    again, fresh = compare_with_clean(src, tmp_path, f"shifted-{keep_mtime}")
+    again, fresh = reliability.compare_with_clean(src, tmp_path, f"shifted-{keep_mtime}")
     assert_same_warnings(again, fresh)
     assert located(again) == [
         ("patterns/a.md", line_of(body, "Evidence:"), "pypatterns.anchor_mismatch"),
@@ -290,7 +265,7 @@ def test_the_pinned_commit_fetched_after_commit_missing_is_verified(tmp_path):
     first = build(src)
     assert located(first) == [("patterns/a.md", line_of(body, "Evidence:"), "pypatterns.commit_missing")]
     git(local, "fetch", "-q", str(origin), "main")
-    again, fresh = compare_with_clean(src, tmp_path, "fetched")
+    again, fresh = reliability.compare_with_clean(src, tmp_path, "fetched")
     assert_same_warnings(again, fresh)
     assert again.warnings == ""
     assert "unverified" not in again.html("patterns/a")
@@ -397,7 +372,7 @@ def test_random_edit_sequences_with_manifest_and_checkout_edits_give_the_clean_b
             if done[-1].startswith("delete-page") and not (inc / done[-1].split(" ", 1)[1]).exists():
                 deleted.add(done[-1].split(" ", 1)[1])
         try:
-            again, fresh = compare_with_clean(inc, tmp_path, str(step), deleted=frozenset(deleted))
+            again, fresh = reliability.compare_with_clean(inc, tmp_path, str(step), deleted=frozenset(deleted))
         except AssertionError as exc:
             raise AssertionError(f"{done}: {exc}") from None
         assert_warnings_agree(again, fresh, standing, done)

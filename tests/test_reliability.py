@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import random
 import shutil
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import build, page, write_project
+from conftest import Built, build, page, write_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_builds import html_tree
@@ -162,6 +163,28 @@ def _edit(rng: random.Random, src: Path) -> str:
     return f"{kind} {target.relative_to(src)}"
 
 
+def compare_with_clean(
+    inc: Path, workdir: Path, tag: str, *, deleted: frozenset[str] = frozenset(), label: object = None
+) -> tuple[Built, Built]:
+    """Build ``inc`` incrementally and a copy of its sources cleanly; assert the HTML and
+    ``evidence.json`` are equal. Returns both builds (the caller compares their warnings)."""
+    again = build(inc)
+    clean = workdir / f"clean-{tag}"
+    shutil.copytree(inc, clean, ignore=shutil.ignore_patterns("_build"))
+    fresh = build(clean, freshenv=True)
+    a, b = html_tree(again.app.outdir), html_tree(fresh.app.outdir)
+    # Sphinx never deletes the output of a removed page: that is the only difference allowed
+    leftovers = {k for k in a.keys() - b.keys() if f"{k[:-5]}.md" in deleted}
+    assert a.keys() - leftovers == b.keys(), label or tag
+    assert [k for k in b if a[k] != b[k]] == [], label or tag
+    ev = Path(again.app.outdir, "evidence.json").read_text()
+    clean_ev = Path(fresh.app.outdir, "evidence.json").read_text()
+    if ev != clean_ev:
+        diff = difflib.unified_diff(clean_ev.splitlines(), ev.splitlines(), "clean", "incremental", lineterm="")
+        raise AssertionError(f"{label or tag}: evidence.json differs\n" + "\n".join(list(diff)[:40]))
+    return again, fresh
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_edit_sequences_give_the_clean_build(tmp_path, seed):
     repo, pin = make_upstream(tmp_path)
@@ -174,17 +197,7 @@ def test_random_edit_sequences_give_the_clean_build(tmp_path, seed):
         done.append(_edit(rng, inc))
         if done[-1].startswith("delete-page") and not (inc / done[-1].split(" ", 1)[1]).exists():
             deleted.add(done[-1].split(" ", 1)[1])
-        again = build(inc)
-        clean = tmp_path / f"clean{step}"
-        shutil.copytree(inc, clean, ignore=shutil.ignore_patterns("_build"))
-        fresh = build(clean, freshenv=True)
-        a, b = html_tree(again.app.outdir), html_tree(fresh.app.outdir)
-        # Sphinx never deletes the output of a removed page: that is the only difference allowed
-        leftovers = {k for k in a.keys() - b.keys() if f"{k[:-5]}.md" in deleted}
-        assert a.keys() - leftovers == b.keys(), done
-        assert [k for k in b if a[k] != b[k]] == [], done
-        ev = Path(again.app.outdir, "evidence.json").read_bytes()
-        assert ev == Path(fresh.app.outdir, "evidence.json").read_bytes(), done
+        again, fresh = compare_with_clean(inc, tmp_path, str(step), deleted=frozenset(deleted), label=done)
         assert sorted(set(again.located())) == sorted(set(fresh.located())), done
 
 

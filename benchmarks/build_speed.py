@@ -203,7 +203,7 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def warm_bytecode() -> None:
     """Compile the package's modules once, before anything is timed."""
-    modules = "sphinx_pypatterns._extension, sphinx_pypatterns._cli, sphinx_pypatterns._prefetch"
+    modules = "sphinx_pypatterns._sphinx.setup, sphinx_pypatterns._tools.cli, sphinx_pypatterns._tools.background"
     subprocess.run([sys.executable, "-c", f"import {modules}"], check=True, env=ENV)
 
 

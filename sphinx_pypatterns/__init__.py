@@ -13,35 +13,35 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._errors import CheckoutError, ManifestError, PypatternsError, SyncError, TargetError
+from ._core.errors import CheckoutError, ManifestError, PypatternsError, SyncError, TargetError
 from ._version import __version__
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.util.typing import ExtensionMetadata
 
-    from ._checkouts import FolderCheckout, GitCheckout, locate_checkout, parse_checkouts_spec
-    from ._manifest import Manifest, Upstream, load_manifest, parse_manifest
-    from ._sync import sync_upstreams
-    from ._targets import CitationTarget, parse_anchor, parse_target
-    from ._verify import Verdict, Verifier
+    from ._core.checkouts import FolderCheckout, GitCheckout, locate_checkout, parse_checkouts_spec
+    from ._core.manifest import Manifest, Upstream, load_manifest, parse_manifest
+    from ._core.targets import CitationTarget, parse_anchor, parse_target
+    from ._core.verify import Verdict, Verifier
+    from ._tools.sync import sync_upstreams
 
 #: Public names imported on first use, so ``pypatterns check`` starts fast: name -> private module.
 _LAZY = {
-    "FolderCheckout": "_checkouts",
-    "GitCheckout": "_checkouts",
-    "locate_checkout": "_checkouts",
-    "parse_checkouts_spec": "_checkouts",
-    "Manifest": "_manifest",
-    "Upstream": "_manifest",
-    "load_manifest": "_manifest",
-    "parse_manifest": "_manifest",
-    "sync_upstreams": "_sync",
-    "CitationTarget": "_targets",
-    "parse_anchor": "_targets",
-    "parse_target": "_targets",
-    "Verdict": "_verify",
-    "Verifier": "_verify",
+    "FolderCheckout": "_core.checkouts",
+    "GitCheckout": "_core.checkouts",
+    "locate_checkout": "_core.checkouts",
+    "parse_checkouts_spec": "_core.checkouts",
+    "Manifest": "_core.manifest",
+    "Upstream": "_core.manifest",
+    "load_manifest": "_core.manifest",
+    "parse_manifest": "_core.manifest",
+    "sync_upstreams": "_tools.sync",
+    "CitationTarget": "_core.targets",
+    "parse_anchor": "_core.targets",
+    "parse_target": "_core.targets",
+    "Verdict": "_core.verify",
+    "Verifier": "_core.verify",
 }
 
 __all__ = [
@@ -82,6 +82,6 @@ def __getattr__(name: str) -> object:
 
 def setup(app: Sphinx) -> ExtensionMetadata:
     """Sphinx entry point; imports Sphinx only when Sphinx loads the extension."""
-    from ._extension import setup as _setup
+    from ._sphinx.setup import setup as _setup
 
     return _setup(app)

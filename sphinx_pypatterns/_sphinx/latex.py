@@ -10,9 +10,9 @@ from sphinx.application import Sphinx
 from sphinx.builders.latex.transforms import ShowUrlsTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from ._domain import PypatternsDomain
-from ._records import LINES
-from ._tables import excerpt_block
+from .._core.records import LINES
+from .domain import PypatternsDomain
+from .tables import excerpt_block
 
 __all__ = ["PERMALINK", "DocnameSafeReferences", "PermalinkFootnotes", "PrintAnchors", "register_print"]
 

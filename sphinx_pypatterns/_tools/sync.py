@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ._checkouts import MARKER, read_marker
-from ._defaults import COMMIT_RE, DEFAULT_MAX_EXTRACT_BYTES
-from ._errors import SyncError
-from ._git import GIT_URL_HELP, check_git_url, git_command
-from ._manifest import Manifest, SdistSource, StdlibSource, Upstream
+from .._core.checkouts import MARKER, read_marker
+from .._core.defaults import COMMIT_RE, DEFAULT_MAX_EXTRACT_BYTES
+from .._core.errors import SyncError
+from .._core.git import GIT_URL_HELP, check_git_url, git_command
+from .._core.manifest import Manifest, SdistSource, StdlibSource, Upstream
 
 __all__ = ["SyncOutcome", "find_python", "safe_extract", "sync_upstreams"]
 

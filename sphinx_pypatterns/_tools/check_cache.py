@@ -25,8 +25,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from ._defaults import SPAN_RULES
-from ._version import __version__
+from .._core.defaults import SPAN_RULES
+from .._version import __version__
 
 __all__ = ["Entry", "PageResult", "VerdictCache", "cache_key"]
 

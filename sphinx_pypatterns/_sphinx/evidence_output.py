@@ -13,8 +13,8 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.builders import Builder
 
-from ._domain import PypatternsDomain
-from ._evidence import evidence_chunks
+from .._core.evidence_json import evidence_chunks
+from .domain import PypatternsDomain
 
 __all__ = ["EvidenceBuilder", "write_evidence"]
 

@@ -21,9 +21,25 @@ from sphinx.domains import Domain, ObjType
 from sphinx.environment import BuildEnvironment
 from sphinx.util.nodes import make_refnode
 
-from ._checkouts import FolderCheckout, GitCheckout
-from ._config import evidence_rules, required_sections
-from ._directives import (
+from .._core.checkouts import FolderCheckout, GitCheckout
+from .._core.errors import CheckoutError
+from .._core.evidence import Picture, compute_picture
+from .._core.manifest import Manifest, Upstream
+from .._core.records import (
+    MESSAGE,
+    OK,
+    SUBTYPE,
+    CandidateRecord,
+    CitationRecord,
+    HeaderRecord,
+    ItemRecord,
+    VerdictRecord,
+)
+from .._core.targets import CitationTarget
+from .._core.verify import Verifier
+from .._tools.background import Prefetched, PrefetchKey
+from .config import evidence_rules, required_sections
+from .directives import (
     ChecklistDirective,
     CiteDirective,
     DashboardDirective,
@@ -33,17 +49,11 @@ from ._directives import (
     SmellDirective,
     SourceNoteDirective,
 )
-from ._errors import CheckoutError
-from ._evidence import Picture, compute_picture
-from ._indices import EvidenceIndex
-from ._log import warn
-from ._manifest import Manifest, Upstream
-from ._nodes import add_page_number, pp_cite
-from ._prefetch import Prefetched, PrefetchKey
-from ._records import MESSAGE, OK, SUBTYPE, CandidateRecord, CitationRecord, HeaderRecord, ItemRecord, VerdictRecord
-from ._roles import CandidateRole, CiteRole, PPXRefRole, location_of
-from ._targets import CitationTarget
-from ._verify import Verifier
+from .indices import EvidenceIndex
+from .log import warn
+from .nodes import add_page_number, pp_cite
+from .placement import location_of
+from .roles import CandidateRole, CiteRole, PPXRefRole
 
 __all__ = ["PypatternsDomain"]
 

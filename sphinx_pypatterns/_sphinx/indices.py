@@ -9,11 +9,11 @@ from docutils import nodes
 from sphinx.domains import Index, IndexEntry
 from sphinx.util import texescape
 
-from ._evidence import plural
-from ._records import CitationRecord
+from .._core.evidence import plural
+from .._core.records import CitationRecord
 
 if TYPE_CHECKING:
-    from ._domain import PypatternsDomain
+    from .domain import PypatternsDomain
 
 __all__ = ["EvidenceIndex"]
 

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ._errors import TargetError
+from .errors import TargetError
 
 __all__ = [
     "CitationTarget",

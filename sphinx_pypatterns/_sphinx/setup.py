@@ -12,21 +12,21 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util.typing import ExtensionMetadata
 
-from ._builder import EvidenceBuilder, write_evidence
-from ._checkouts import parse_checkouts_spec
-from ._config import register_config
-from ._domain import PypatternsDomain
-from ._errors import ManifestError
-from ._html import keep_unchanged_evidence_index
-from ._log import logger, warn
-from ._manifest import Manifest, load_manifest
-from ._nodes import register_nodes
-from ._prefetch import Prefetch, cpus_available
-from ._print import register_print
-from ._render import PypatternsResolver
-from ._roles import location_of
-from ._verify import Verifier
-from ._version import __version__
+from .._core.checkouts import parse_checkouts_spec
+from .._core.errors import ManifestError
+from .._core.manifest import Manifest, load_manifest
+from .._core.verify import Verifier
+from .._tools.background import Prefetch, cpus_available
+from .._version import __version__
+from .config import register_config
+from .domain import PypatternsDomain
+from .evidence_output import EvidenceBuilder, write_evidence
+from .html import keep_unchanged_evidence_index
+from .latex import register_print
+from .log import logger, warn
+from .nodes import register_nodes
+from .placement import location_of
+from .render import PypatternsResolver
 
 __all__ = ["setup"]
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from ._checkouts import CheckoutSpec
-from ._errors import PypatternsError
-from ._scan import scan_page
-from ._targets import parse_target
+from .._core.checkouts import CheckoutSpec
+from .._core.errors import PypatternsError
+from .._core.scan import scan_page
+from .._core.targets import parse_target
 
 if TYPE_CHECKING:
     import subprocess
@@ -89,7 +89,7 @@ class Prefetch:
         }
         try:
             proc = subprocess.Popen(
-                list(command) or [sys.executable, "-m", "sphinx_pypatterns._prefetch"],
+                list(command) or [sys.executable, "-m", "sphinx_pypatterns._tools.background"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -209,9 +209,9 @@ class _Request:
 
 def run(request: _Request) -> Iterator[list[object]]:
     """Verify the citations of the requested pages; one row per distinct citation."""
-    from ._manifest import load_manifest
-    from ._targets import CitationTarget
-    from ._verify import Verifier
+    from .._core.manifest import load_manifest
+    from .._core.targets import CitationTarget
+    from .._core.verify import Verifier
 
     manifest = load_manifest(Path(request.manifest))
     found = _citations(request.pages, frozenset(manifest.names))

@@ -7,11 +7,11 @@ import tokenize
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from ._checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitCheckout, locate_checkout
-from ._errors import CheckoutError, PypatternsError
-from ._manifest import Manifest
-from ._symbols import SymbolTable, symbol_table
-from ._targets import CitationTarget, anchor_occurs
+from .checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitCheckout, locate_checkout
+from .errors import CheckoutError, PypatternsError
+from .manifest import Manifest
+from .symbols import SymbolTable, symbol_table
+from .targets import CitationTarget, anchor_occurs
 
 __all__ = ["Verdict", "Verifier"]
 

@@ -9,13 +9,13 @@ from docutils import nodes
 from myst_parser.mocking import MockState
 from sphinx.util.docutils import SphinxDirective
 
-from ._defaults import SLUG_RE
-from ._log import warn
-from ._nodes import pp_backlinks, pp_checklist, pp_dashboard, pp_excerpt, pp_matrix, pp_pins
-from ._options import OptionBlock, read_options
-from ._records import HeaderRecord
-from ._roles import directive_line, included_source, location_of
-from ._targets import parse_anchor
+from .._core.defaults import SLUG_RE
+from .._core.options import OptionBlock, read_options
+from .._core.records import HeaderRecord
+from .._core.targets import parse_anchor
+from .log import warn
+from .nodes import pp_backlinks, pp_checklist, pp_dashboard, pp_excerpt, pp_matrix, pp_pins
+from .placement import directive_line, included_source, location_of
 
 __all__ = [
     "ChecklistDirective",
@@ -303,7 +303,7 @@ class CiteDirective(_PPDirective):
         return (self.arguments[0] if self.arguments else "").partition("\n")[0]
 
     def run(self) -> list[nodes.Node]:
-        from ._roles import make_cite_node
+        from .roles import make_cite_node
 
         lineno = self.line()  # first: the claim's citations come after it
         target, _, more = (self.arguments[0] if self.arguments else "").partition("\n")

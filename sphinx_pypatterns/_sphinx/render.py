@@ -8,9 +8,11 @@ from typing import Any, cast
 from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from ._config import evidence_rules
-from ._domain import PypatternsDomain
-from ._nodes import (
+from .._core.records import LINES, OK, CitationRecord
+from .config import evidence_rules
+from .domain import PypatternsDomain
+from .latex import PERMALINK
+from .nodes import (
     PLACEHOLDERS,
     pp_backlinks,
     pp_checklist,
@@ -20,9 +22,7 @@ from ._nodes import (
     pp_matrix,
     pp_pins,
 )
-from ._print import PERMALINK
-from ._records import LINES, OK, CitationRecord
-from ._tables import dashboard_nodes, evidence_line, excerpt_block, matrix_nodes, pin_nodes, xref
+from .tables import dashboard_nodes, evidence_line, excerpt_block, matrix_nodes, pin_nodes, xref
 
 __all__ = ["PypatternsResolver"]
 

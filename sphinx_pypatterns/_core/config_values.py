@@ -1,8 +1,7 @@
-"""Configuration values (``pypatterns_*`` in conf.py), their defaults and checks.
+"""The ``pypatterns_*`` values of conf.py: their defaults and the one check of each.
 
-:func:`checked_config` is the one check of every value, used by the build
-(at ``config-inited``) and by ``pypatterns check``/``sync``; this module
-imports Sphinx only for type checking, so the command starts fast.
+:func:`checked_config` is used by the build (at ``config-inited``) and by
+``pypatterns check``/``sync``, which read conf.py without Sphinx.
 """
 
 from __future__ import annotations
@@ -10,17 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ._defaults import DEFAULT_AREAS, DEFAULT_MAX_FILE_BYTES, DEFAULT_RULE_SECTIONS, DEFAULT_SECTIONS, KINDS
+from .defaults import DEFAULT_AREAS, DEFAULT_MAX_FILE_BYTES, DEFAULT_RULE_SECTIONS, DEFAULT_SECTIONS, KINDS
 
-if TYPE_CHECKING:
-    from sphinx.application import Sphinx
-    from sphinx.config import Config
-
-    from ._evidence import EvidenceRules
-
-__all__ = ["CONFIG_DEFAULTS", "checked_config", "conf_line", "evidence_rules", "register_config", "required_sections"]
+__all__ = ["CONFIG_DEFAULTS", "NO_REBUILD", "SPECS", "checked_config", "conf_line"]
 
 
 def _is_text(value: object) -> bool:
@@ -75,7 +67,7 @@ _COUNT = ((int,), _is_count, "a whole number, 0 or more")
 _POSITIVE = ((int,), _is_positive, "a whole number, 1 or more")
 
 #: name -> (default, the types Sphinx is told, the full check, what the check wants).
-_SPECS: dict[str, _Spec] = {
+SPECS: dict[str, _Spec] = {
     "pypatterns_areas": (
         DEFAULT_AREAS,
         (list, tuple),
@@ -110,10 +102,10 @@ _SPECS: dict[str, _Spec] = {
 }
 
 #: Every ``pypatterns_*`` value and its default.
-CONFIG_DEFAULTS: dict[str, object] = {name: spec[0] for name, spec in _SPECS.items()}
+CONFIG_DEFAULTS: dict[str, object] = {name: spec[0] for name, spec in SPECS.items()}
 
 #: Values that change how the build works, not what it writes: changing them rebuilds nothing.
-_NO_REBUILD = frozenset({"pypatterns_background_verify"})
+NO_REBUILD = frozenset({"pypatterns_background_verify"})
 
 #: How much of a wrong value a warning shows.
 _SHOWN = 120
@@ -136,7 +128,7 @@ def checked_config(values: Mapping[str, object]) -> tuple[dict[str, object], lis
     """
     clean: dict[str, object] = {}
     problems: list[tuple[str, str]] = []
-    for name, (default, _types, check, wanted) in _SPECS.items():
+    for name, (default, _types, check, wanted) in SPECS.items():
         if name not in values:
             clean[name] = default
             continue
@@ -153,48 +145,6 @@ def checked_config(values: Mapping[str, object]) -> tuple[dict[str, object], lis
                 (name, f"{name} = {_shown(value)} is invalid ({wanted}); using the default {_shown(default)}")
             )
     return clean, problems
-
-
-def register_config(app: Sphinx) -> None:
-    for name, (default, types, _check, _wanted) in _SPECS.items():
-        app.add_config_value(name, default, "" if name in _NO_REBUILD else "env", types=types)
-    app.connect("config-inited", _check_config)
-
-
-def _check_config(app: Sphinx, config: Config) -> None:
-    """Enable MyST's colon fences; replace a mistyped value by its default, with a warning."""
-    from ._log import warn
-
-    extensions = list(getattr(config, "myst_enable_extensions", None) or [])
-    if "colon_fence" not in extensions:
-        config.myst_enable_extensions = [*extensions, "colon_fence"]
-    values = {name: getattr(config, name) for name in _SPECS}
-    clean, problems = checked_config(values)
-    for name, message in problems:
-        warn(message, "config", f"{Path(app.confdir, 'conf.py')}:{conf_line(app.confdir, name)}")
-        setattr(config, name, clean[name])
-
-
-def evidence_rules(config: Config) -> EvidenceRules:
-    """The review rules' thresholds from conf.py."""
-    from ._evidence import EvidenceRules
-
-    sections = {**DEFAULT_RULE_SECTIONS, **config.pypatterns_rule_sections}
-    return EvidenceRules(
-        min_upstreams=config.pypatterns_min_upstreams,
-        min_counterexample_citations=config.pypatterns_min_counterexample_citations,
-        min_smell_citations=config.pypatterns_min_smell_citations,
-        min_repeat_citations=config.pypatterns_min_repeat_citations,
-        require_nomination=config.pypatterns_require_nomination,
-        counterexamples_section=sections["counterexamples"],
-        smell_evidence_section=sections["smell_evidence"],
-        repeated_section=sections["repeated"],
-    )
-
-
-def required_sections(config: Config, kind: str) -> list[str]:
-    sections: dict[str, list[str]] = config.pypatterns_required_sections
-    return list(sections.get(kind, DEFAULT_SECTIONS[kind]))
 
 
 def conf_line(confdir: str | Path, name: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._defaults import DEFAULT_SECTIONS
+from .._core.defaults import DEFAULT_SECTIONS
 
 __all__ = ["FOLDERS", "page_template"]
 

@@ -7,7 +7,7 @@ import sys
 import warnings
 from collections.abc import Iterable
 
-from ._errors import CheckoutError
+from .errors import CheckoutError
 
 __all__ = ["SymbolTable", "symbol_table"]
 

@@ -10,9 +10,9 @@ from pygments.filters import ErrorToken  # type: ignore[import-untyped]
 from sphinx.addnodes import pending_xref
 from sphinx.highlighting import PygmentsBridge
 
-from ._evidence import Picture, plural
-from ._manifest import Manifest
-from ._records import LINES, CitationRecord
+from .._core.evidence import Picture, plural
+from .._core.manifest import Manifest
+from .._core.records import LINES, CitationRecord
 
 __all__ = ["dashboard_nodes", "evidence_line", "excerpt_block", "matrix_nodes", "pin_nodes", "xref"]
 

@@ -30,188 +30,25 @@ from __future__ import annotations
 import bisect
 import os
 import re
-import unicodedata
-import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._options import read_options
-from ._targets import parse_anchor, split_title
+from .found import CITE_NAMES, MAY_CITE, NO_ARGUMENT, OPAQUE_BODY, PLAIN_ARGUMENT, FoundCitation
+from .options import read_options
+from .scan_rst import _scan_rst
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
 
-__all__ = ["FoundCitation", "iter_pages", "scan_page"]
-
-_SKIP_DIRS = {"_build", ".pypatterns", "node_modules", "__pycache__"}
-
-#: Any text that could name the role or the directive (Sphinx lower-cases both names).
-_MAY_CITE = re.compile(r"cite", re.IGNORECASE)
-_CITE_NAMES = frozenset({"cite", "pp:cite"})
-
-#: Directives whose body is not MyST (code, data, file names, other languages):
-#: nothing in them is a citation. Every other directive's body is read as MyST.
-_OPAQUE_BODY = frozenset(
-    {
-        "code-block",
-        "code",
-        "sourcecode",
-        "literalinclude",
-        "highlight",
-        "math",
-        "raw",
-        "toctree",
-        "include",
-        "image",
-        "graphviz",
-        "graph",
-        "digraph",
-        "mermaid",
-        "productionlist",
-        "tabularcolumns",
-        "index",
-        "doctest",
-        "testcode",
-        "testoutput",
-        "testsetup",
-        "testcleanup",
-        "code-cell",
-        "autosummary",
-        "pattern",
-        "smell",
-        "source-note",
-        "pattern-checklist",
-        "evidence-matrix",
-        "evidence-dashboard",
-        "pin-table",
-    }
-)
-
-#: Directives whose opening line is an argument that is not markup (a file, a language,
-#: an expression): a role there is not parsed. On other directives the opening line is
-#: a title parsed inline, or the first line of the body.
-_PLAIN_ARGUMENT = _OPAQUE_BODY | {"figure", "only", "ifconfig", "default-domain", "default-role", "role"}
-
-#: Directives that take no argument: MyST reads their opening line as the first line of the body.
-_NO_ARGUMENT = frozenset(
-    {"note", "warning", "tip", "hint", "important", "attention", "caution", "danger", "error", "seealso", "todo"}
-)
-
-
-@dataclass(frozen=True)
-class FoundCitation:
-    """A citation as written: ``raw`` is the role's text, or a directive's target and ``:symbol:``.
-
-    ``target`` and ``symbol`` are worked out on demand: a warm ``pypatterns check``
-    looks the raw text up in its cache and never needs them.
-    """
-
-    file: str
-    line: int
-    raw: str
-    directive: bool = False
-
-    @property
-    def target(self) -> str:
-        if self.directive:
-            return self.raw.partition("\x00")[0]
-        return split_title(self.raw)[1].strip()
-
-    @property
-    def symbol(self) -> str:
-        if self.directive:
-            return parse_anchor(self.raw.partition("\x00")[2]) or ""
-        title = split_title(self.raw)[0]
-        return parse_anchor(title) or "" if title else ""
-
-
-#: What Sphinx itself always leaves out (``sphinx.project.EXCLUDE_PATHS``).
-_SPHINX_EXCLUDES = ("**/_sources", ".#*", "**/.#*", "*.lproj/**")
-
-
-def _glob(pattern: str) -> re.Pattern[str]:
-    """A glob as Sphinx matches ``include_patterns``/``exclude_patterns`` (``sphinx.util.matching``):
-    ``**`` matches across ``/``, ``*`` and ``?`` do not, ``[...]`` is a class that never holds ``/``."""
-    i, n, res = 0, len(pattern), ""
-    while i < n:
-        c = pattern[i]
-        i += 1
-        if c == "*":
-            if i < n and pattern[i] == "*":
-                i += 1
-                res += ".*"
-            else:
-                res += "[^/]*"
-        elif c == "?":
-            res += "[^/]"
-        elif c == "[":
-            j = i
-            if j < n and pattern[j] == "!":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 1
-            if j >= n:
-                res += "\\["
-            else:
-                stuff = pattern[i:j].replace("\\", "\\\\")
-                i = j + 1
-                if stuff[0] == "!":
-                    stuff = "^/" + stuff[1:]
-                elif stuff[0] == "^":
-                    stuff = "\\" + stuff
-                res += f"[{stuff}]"
-        else:
-            res += re.escape(c)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # "possible nested set" in an odd class
-        try:
-            return re.compile(res + "$")
-        except re.error:  # a class Sphinx could not compile either (such as [b-a]): match it literally
-            return re.compile(re.escape(pattern) + "$")
-
-
-def iter_pages(
-    srcdir: Path, exclude: list[str], include: list[str] | tuple[str, ...] = ("**",)
-) -> Iterator[tuple[str, str]]:
-    """``(path, relative posix path)`` of every ``.md`` page Sphinx would read under ``srcdir``,
-    in a stable order.
-
-    ``include`` and ``exclude`` are conf.py's ``include_patterns`` and ``exclude_patterns``,
-    matched as Sphinx matches them (names in NFC; an excluded folder is not entered; what
-    Sphinx always excludes is excluded). Hidden folders and build or cache folders
-    (``_build``, ``.pypatterns``, ``node_modules``, ``__pycache__``) are never entered.
-    """
-    includes = [_glob(p).match for p in include]
-    excludes = [_glob(p).match for p in (*exclude, *_SPHINX_EXCLUDES)]
-    top = os.fspath(srcdir)
-    for folder, dirs, files in os.walk(top):
-        prefix = os.path.relpath(folder, top).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d not in _SKIP_DIRS
-            and not any(m(unicodedata.normalize("NFC", prefix + d)) for m in excludes)
-        )
-        for name in sorted(files):
-            if not name.endswith(".md"):
-                continue
-            rel = unicodedata.normalize("NFC", prefix + name)
-            if any(m(rel) for m in includes) and not any(m(rel) for m in excludes):
-                yield os.path.join(folder, name), prefix + name
-
+__all__ = ["FoundCitation", "scan_page"]
 
 def scan_page(path: Path | str, text: str) -> Iterator[FoundCitation]:
     """Every ``{cite}`` role and ``cite`` directive that the build reads in a MyST page, with its line."""
-    if not _MAY_CITE.search(text):
+    if not MAY_CITE.search(text):
         return  # the fast path: most pages of a site cite nothing
     name = os.fspath(path)
     text = text.removeprefix("\ufeff")  # the build reads pages as utf-8-sig
@@ -380,7 +217,7 @@ def _scan_text(md: MarkdownIt, text: str, offset: int, name: str, found: list[Fo
     for token in tokens:
         kind = token.type
         if kind == "inline":
-            if token.map is not None and _MAY_CITE.search(token.content):
+            if token.map is not None and MAY_CITE.search(token.content):
                 _scan_inline(md, token.content, env, offset + token.map[0], name, found)
         elif kind in ("fence", "colon_fence") and token.map is not None:
             _scan_fence(md, token, offset + token.map[0], name, found)
@@ -400,7 +237,7 @@ def _scan_inline(
             del env["pp_src"], env["pp_roles"], env["pp_unclosed"]
     breaks: list[int] | None = None
     for pos, role, content in roles:
-        if role.lower() not in _CITE_NAMES:
+        if role.lower() not in CITE_NAMES:
             continue
         if breaks is None:
             breaks = [i for i, char in enumerate(src) if char == "\n"] if "\n" in src else []
@@ -419,17 +256,17 @@ def _scan_fence(md: MarkdownIt, token: Token, line0: int, name: str, found: list
         return  # fenced code
     directive = head[1:-1].lower()
     if directive == "eval-rst" and token.type == "fence":
-        if _MAY_CITE.search(content):
+        if MAY_CITE.search(content):
             _scan_rst(content, line0 + 1, name, found)
         return
     bare = directive.removeprefix("pp:")  # the extension's directives also exist with the domain prefix
-    if bare in _OPAQUE_BODY or not _MAY_CITE.search(token.info + content):
+    if bare in OPAQUE_BODY or not MAY_CITE.search(token.info + content):
         return
     # MyST puts a blank line before a colon-fenced body that starts with a nested fence (so
     # that it is not read as an option) and so numbers that body one line down; the lines
     # here are the lines of the page, where the author must look
-    opening = first_line if directive in _NO_ARGUMENT and first_line.strip() else None
-    if directive in _CITE_NAMES:
+    opening = first_line if directive in NO_ARGUMENT and first_line.strip() else None
+    if directive in CITE_NAMES:
         # the extension's own directive: its options are read as the build reads them
         # (``_options.read_options``: as written, never as YAML), and the rest is the claim
         lines = content.splitlines()
@@ -440,66 +277,11 @@ def _scan_fence(md: MarkdownIt, token: Token, line0: int, name: str, found: list
             _scan_text(md, "\n".join(lines[start : start + length]), line0 + 1 + start, name, found)
         return
     body, body_offset = _directive_parts(content, opening)
-    if opening is None and first_line.strip() and bare not in _PLAIN_ARGUMENT:
+    if opening is None and first_line.strip() and bare not in PLAIN_ARGUMENT:
         _scan_text(md, first_line, line0, name, found)  # a title, parsed inline on the opening line
     if body:
         # the body as MyST's nested parse reads it: the directive's line plus the body's offset
         _scan_text(md, "\n".join(body), line0 + 1 + body_offset, name, found)
-
-
-#: reStructuredText, as MyST hands an ``{eval-rst}`` block to docutils: a role, a directive,
-#: an option line, inline literals, and a line that opens a literal block or a comment.
-_RST_ROLE = re.compile(r"(?<![\w`\\]):((?:pp:)?cite):`([^`]+)`", re.IGNORECASE)
-_RST_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+([\w:+-]+)::(.*)$")
-_RST_SYMBOL = re.compile(r"^\s*:symbol:\s*(.*?)\s*$")
-_RST_LITERAL = re.compile(r"``.+?``")
-_RST_OPAQUE = _OPAQUE_BODY | {"code-block", "code", "sourcecode", "literalinclude", "math", "raw"}
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _scan_rst(content: str, line0: int, name: str, found: list[FoundCitation]) -> None:
-    """The citations of an ``{eval-rst}`` block whose first line is 0-based page line ``line0``.
-
-    Read line by line: roles (not in inline literals), ``cite`` directives with their
-    ``:symbol:`` option, and nothing in literal blocks (after ``::``), comments or the
-    bodies of code directives. A role is found on one line only.
-    """
-    lines = content.split("\n")
-    skip_deeper: int | None = None  # skip lines indented more than this (a literal block, a comment)
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        index += 1
-        if skip_deeper is not None:
-            if not line.strip() or _indent(line) > skip_deeper:
-                continue
-            skip_deeper = None
-        directive = _RST_DIRECTIVE.match(line)
-        if directive:
-            kind = directive.group(2).lower()
-            if kind in _CITE_NAMES:
-                at, symbol = line0 + index, ""
-                while index < len(lines) and lines[index].strip() and _indent(lines[index]) > len(directive.group(1)):
-                    option = _RST_SYMBOL.match(lines[index])
-                    if option:
-                        symbol = option.group(1)
-                    index += 1
-                found.append(FoundCitation(name, at, f"{directive.group(3).strip()}\x00{symbol}", directive=True))
-                continue
-            if kind in _RST_OPAQUE:
-                skip_deeper = len(directive.group(1))
-                continue
-        elif (line.lstrip().startswith(".. ") and line.lstrip()[3:4] not in ("[", "|")) or line.strip() == "..":
-            skip_deeper = _indent(line)  # a comment or a target (a footnote's text is read)
-            continue
-        text = _RST_LITERAL.sub(lambda m: " " * len(m.group(0)), line)
-        for role in _RST_ROLE.finditer(text):
-            found.append(FoundCitation(name, line0 + index, role.group(2)))
-        if line.rstrip().endswith("::"):
-            skip_deeper = _indent(line)
 
 
 def _directive_parts(content: str, opening: str | None = None) -> tuple[list[str], int]:

@@ -1,0 +1,206 @@
+"""The ``pypatterns`` command: ``new``, ``sync`` and ``check``."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .._core.checkouts import CheckoutSpec, locate_checkout
+from .._core.defaults import DEFAULT_MAX_EXTRACT_BYTES, KINDS
+from .._core.errors import PypatternsError, TargetError
+from .._core.manifest import Manifest
+from .._core.pages import iter_pages
+from .._core.scan import FoundCitation, scan_page
+from .._core.targets import parse_target
+from .check_cache import Entry, PageResult, VerdictCache, cache_key
+from .new_page import cmd_new
+from .project import Project, project_of
+
+if TYPE_CHECKING:
+
+    from .._core.verify import Verifier
+
+__all__ = ["main"]
+
+
+def _parse_mirrors(values: list[str]) -> dict[str, str]:
+    mirrors = {}
+    for value in values:
+        name, sep, folder = value.partition("=")
+        if not sep or not name or not folder:
+            raise PypatternsError(f"--mirror takes NAME=DIR, not {value!r}", subtype="sync_failed")
+        mirrors[name] = str(Path(folder).resolve())
+    return mirrors
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from .sync import sync_upstreams
+
+    project = project_of(args)
+    manifest = project.manifest()
+    root, _named = project.checkouts()
+    start = time.monotonic()
+    outcomes = sync_upstreams(
+        manifest,
+        root,
+        only=args.upstream or (),
+        mirrors=_parse_mirrors(args.mirror or []),
+        max_extract_bytes=args.max_extract_mb * 1024 * 1024,
+        progress=lambda message: print(message, file=sys.stderr, flush=True),
+    )
+    done = Counter(o.action for o in outcomes)
+    print(
+        f"sync: {done['materialised']} materialised, {done['present']} already present "
+        f"({time.monotonic() - start:.1f} s)"
+    )
+    return 0
+
+
+def _fingerprints(manifest: Manifest, spec: CheckoutSpec, max_bytes: int) -> dict[str, str]:
+    prints = {}
+    for name, upstream in sorted(manifest.upstreams.items()):
+        try:
+            checkout = locate_checkout(upstream, spec, max_bytes=max_bytes)
+        except PypatternsError:
+            prints[name] = ""  # missing: nothing is cached, every citation reports it
+            continue
+        prints[name] = checkout.fingerprint
+        checkout.close()
+    return prints
+
+
+class _LazyVerifier:
+    """The verifier, started on the first citation the cache does not hold (a warm check needs none)."""
+
+    def __init__(self, project: Project, manifest: Manifest) -> None:
+        self.project = project
+        self.manifest = manifest
+        self.verifier: Verifier | None = None
+
+    def check(self, found: FoundCitation) -> Entry:
+        try:
+            target = parse_target(found.target, known_upstreams=self.manifest.names)
+        except TargetError as exc:
+            return "", f"{exc.subtype}: {exc.message}"
+        written = found.raw.partition("\x00")[2].strip() if found.directive else ""
+        if written and not found.symbol:  # the build refuses it the same way, and verifies nothing
+            return target.upstream, f"bad_target: the :symbol: {written!r} is not a dotted Python name"
+        if self.verifier is None:
+            from .._core.verify import Verifier
+
+            self.verifier = Verifier(self.manifest, self.project.checkouts(), max_bytes=self.project.max_bytes)
+        verdict = self.verifier.verify(target, found.symbol, require_anchor=self.project.require_anchor)
+        return target.upstream, "" if verdict.ok else f"{verdict.subtype}: {target}: {verdict.message}"
+
+    def close(self) -> None:
+        if self.verifier is not None:
+            self.verifier.close()
+
+
+def _check_page(rel: str, text: str, cache: VerdictCache, checker: _LazyVerifier) -> PageResult:
+    result = PageResult()
+    for found in scan_page(rel, text):
+        name = f"{'d' if found.directive else 'r'}{found.raw}"
+        entry = cache.get(name)
+        if entry is None:
+            entry = checker.check(found)
+            cache.put(name, entry)
+        result.add(entry, f"{found.file}:{found.line}")
+    return result
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    project = project_of(args)
+    manifest = project.manifest()
+    per_upstream: Counter[str] = Counter()
+    failures: list[str] = []
+    count = 0
+    start = time.monotonic()
+    key = None
+    if not args.no_cache and project.manifest_path is not None:
+        options = {"require_anchor": project.require_anchor, "max_bytes": project.max_bytes}
+        prints = _fingerprints(manifest, project.checkouts(), project.max_bytes)
+        key = cache_key(project.manifest_path.read_bytes(), prints, options)
+    cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
+    checker = _LazyVerifier(project, manifest)
+    try:
+        for path, rel in iter_pages(project.srcdir, project.exclude, project.include):
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                digest = hashlib.sha256(data).hexdigest()
+                result = cache.page(rel, digest)
+                if result is None:
+                    result = _check_page(rel, data.decode("utf-8"), cache, checker)
+                    cache.put_page(rel, digest, result)
+            except (UnicodeDecodeError, OSError) as exc:
+                failures.append(f"{rel}: source_encoding: cannot read: {exc}")
+                continue
+            count += result.count
+            per_upstream.update(result.per_upstream)
+            failures.extend(result.failures)
+        cache.save()
+    finally:
+        checker.close()
+    elapsed = time.monotonic() - start
+    for name in sorted(per_upstream):
+        print(f"{name:20} {per_upstream[name]:6d} citations")
+    for failure in failures:
+        print(failure)
+    print(f"check: {count} citations, {len(failures)} failures ({elapsed:.2f} s)")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pypatterns", description="sphinx-pypatterns helper commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    new = sub.add_parser("new", help="write a new page with every required section in place")
+    new.add_argument("kind", choices=KINDS)
+    new.add_argument("id")
+    new.add_argument("--srcdir", default=".", help="the Sphinx source folder (default: .)")
+    new.set_defaults(func=cmd_new)
+
+    for name, func, text in (
+        ("sync", _cmd_sync, "materialise the pinned upstreams into the checkouts folder"),
+        ("check", _cmd_check, "verify every citation without building HTML"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("srcdir", nargs="?", default=".", help="the Sphinx source folder (default: .)")
+        cmd.add_argument("-c", "--confdir", help="folder of conf.py (default: docs/ if it has conf.py, else srcdir)")
+        cmd.add_argument(
+            "-t", "--tag", action="append", metavar="TAG", help="define TAG for conf.py, like sphinx-build -t"
+        )
+        cmd.set_defaults(func=func)
+        if name == "check":
+            cmd.add_argument(
+                "--no-cache",
+                action="store_true",
+                help="ignore and keep no verdict cache (.pypatterns/check-cache.json)",
+            )
+        if name == "sync":
+            cmd.add_argument("--upstream", action="append", metavar="NAME", help="only this upstream (repeatable)")
+            cmd.add_argument(
+                "--mirror", action="append", metavar="NAME=DIR", help="clone NAME from a local git repository"
+            )
+            cmd.add_argument(
+                "--max-extract-mb",
+                type=int,
+                default=DEFAULT_MAX_EXTRACT_BYTES // (1024 * 1024),
+                help="refuse sdists that unpack to more than this (default: %(default)s)",
+            )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PypatternsError as exc:
+        print(f"pypatterns {args.command}: {exc}", file=sys.stderr)
+        return 1

@@ -178,6 +178,17 @@ def make_repo(path: Path, commits: list[dict[str, str | bytes | None]]) -> list[
     return shas
 
 
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``(repo, pin)`` of ``support.upstreams.make_upstream``, made once per test module.
+
+    test_citations and test_evidence define their own ``upstream``: a fresh one for each test.
+    """
+    from support.upstreams import make_upstream  # not at the top: support.upstreams imports conftest
+
+    return make_upstream(tmp_path_factory.mktemp("up"))
+
+
 @pytest.fixture
 def offline_index(tmp_path, monkeypatch):
     """A find-links folder that pip uses instead of any index (the tests never download)."""
@@ -190,7 +201,7 @@ def offline_index(tmp_path, monkeypatch):
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say how many of the handbook's code examples ran (tests/test_examples.py)."""
-    from doc_examples import STATS
+    from support.doc_examples import STATS
 
     if STATS["blocks"] or STATS["type_checked"]:
         terminalreporter.write_line(

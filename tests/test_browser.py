@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import build
-from test_evidence import evidence_files, write_evidence_project
-from upstreams import make_upstream
+from support.evidence_project import evidence_files, write_evidence_project
+from support.upstreams import make_upstream
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -7,19 +7,9 @@ import shutil
 from pathlib import Path
 
 from conftest import build, default_body, page, write_project
+from support.builds import PID_CONF, html_tree
 
 CONF = 'pypatterns_upstreams = ["httpx"]\n'
-
-PID_CONF = """
-import os
-
-def _record_pid(app, doctree):
-    with open(os.path.join(app.srcdir, "pids.txt"), "a") as f:
-        f.write(f"{os.getpid()}\\n")
-
-def setup(app):
-    app.connect("doctree-read", _record_pid)
-"""
 
 
 def corpus(n_patterns: int = 24, n_smells: int = 16) -> dict[str, str]:
@@ -48,11 +38,6 @@ def corpus(n_patterns: int = 24, n_smells: int = 16) -> dict[str, str]:
     )
     files["checklist.md"] = "# Checklist\n\n:::{pattern-checklist}\n:::\n"
     return files
-
-
-def html_tree(outdir: Path) -> dict[str, bytes]:
-    skip = {"searchindex.js", ".buildinfo"}
-    return {str(p.relative_to(outdir)): p.read_bytes() for p in sorted(outdir.rglob("*.html")) if p.name not in skip}
 
 
 def test_parallel_build_forks_and_matches_serial(tmp_path):
@@ -142,11 +127,11 @@ def test_environment_of_an_older_version_is_rebuilt_not_crashed(tmp_path):
 def test_domain_data_keys_change_only_with_data_version():
     # a tripwire: a pickled environment of the same data_version must have the same keys,
     # so adding or removing a key needs a new data_version (Sphinx then rebuilds the environment)
-    from sphinx_pypatterns._domain import PypatternsDomain
+    from sphinx_pypatterns._sphinx.domain import PypatternsDomain
 
     keys = sorted(PypatternsDomain.initial_data)
     assert (PypatternsDomain.data_version, keys) == (
-        8,  # 8: folder files stamped, the upstream names of the last reading kept
+        9,  # 9: one header per page, a mapping
         ["candidates", "citations", "digests", "docset", "globals", "headers", "items", "manifest", "names",
          "origins", "pins", "stamps", "view", "xrefs"],
     )  # fmt: skip

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from conftest import build, default_body, page, write_project
-from test_sync import _member, sdist_manifest
-from upstreams import make_sdist, make_upstream, manifest_text
+from support.sdists import member, sdist_manifest
+from support.upstreams import make_sdist, make_upstream, manifest_text
 
 from sphinx_pypatterns import CheckoutError, GitCheckout, ManifestError, SyncError, parse_manifest
-from sphinx_pypatterns._cli import main
-from sphinx_pypatterns._sync import safe_extract
+from sphinx_pypatterns._tools.cli import main
+from sphinx_pypatterns._tools.sync import safe_extract
 
 
 @dataclass(frozen=True)
@@ -283,10 +283,10 @@ def test_bad_conf_value(tmp_path, line):
 # -- sync sources: pinned at the upstream, its source and the archive member ----------
 
 SYNC_CASES = [
-    ("member-absolute", _member("/etc/evil"), "'/etc/evil'"),
-    ("member-dotdot", _member("demo-1.0/../../evil"), "'demo-1.0/../../evil'"),
-    ("member-device", _member("demo-1.0/dev", tarfile.CHRTYPE), "'demo-1.0/dev'"),
-    ("member-link-out", _member("demo-1.0/up", tarfile.SYMTYPE, link="../../outside"), "'up' would link"),
+    ("member-absolute", member("/etc/evil"), "'/etc/evil'"),
+    ("member-dotdot", member("demo-1.0/../../evil"), "'demo-1.0/../../evil'"),
+    ("member-device", member("demo-1.0/dev", tarfile.CHRTYPE), "'demo-1.0/dev'"),
+    ("member-link-out", member("demo-1.0/up", tarfile.SYMTYPE, link="../../outside"), "'up' would link"),
     ("decompression-bomb", "bomb", "more than"),
     ("empty-tarball", "empty", "empty"),
 ]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from conftest import build, default_body, page, write_project
-from upstreams import ERRORS_V1, make_upstream, manifest_text
+from support.upstreams import ERRORS_V1, make_upstream, manifest_text
 
 from sphinx_pypatterns import CitationTarget, GitCheckout, Verifier, parse_manifest, parse_target
-from sphinx_pypatterns._checkouts import FolderCheckout
+from sphinx_pypatterns._core.checkouts import FolderCheckout
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def test_reads_at_the_pin_not_the_working_tree(upstream):
         verdict = verifier.verify(parse_target("up:pkg/errors.py:6-6"), "HTTPError")
         assert verdict.ok, verdict
         assert verdict.lines == ("class HTTPError(Exception):",)
-        assert verdict.symbol_span == (6, 11)
+        # the symbol spans lines 6-11: a citation outside it is told so
+        assert "is defined at lines 6\u201311" in verifier.verify(parse_target("up:pkg/errors.py:5-6"), "HTTPError").message
         checkout = verifier.checkout_for("up")
         assert isinstance(checkout, GitCheckout)
         proc = checkout._proc

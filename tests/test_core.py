@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sphinx_pypatterns import ManifestError, PypatternsError, TargetError, parse_anchor, parse_manifest, parse_target
-from sphinx_pypatterns._manifest import load_manifest
-from sphinx_pypatterns._symbols import symbol_table
+from sphinx_pypatterns._core.manifest import load_manifest
+from sphinx_pypatterns._core.symbols import symbol_table
 
 GOOD = """\
 [httpx]
@@ -169,7 +169,7 @@ def test_fuzz_manifest_values_raise_only_our_error(table):
 def test_scanner_skips_code_and_finds_roles_and_directives():
     from pathlib import Path
 
-    from sphinx_pypatterns._scan import scan_page
+    from sphinx_pypatterns._core.scan import scan_page
 
     text = (
         "A {cite}`X <u:a.py:1>` and ``{cite}`u:code.py:1` ``.\n"

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from doc_examples import STATS, Block, blocks, fence_problems, pages, type_check
+from support.doc_examples import STATS, Block, blocks, fence_problems, pages, type_check
 from sybil.example import SybilFailure
 
 HANDBOOK = pages()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from sphinx_pypatterns._scan import scan_page
+from sphinx_pypatterns._core.scan import scan_page
 
 ROOT = Path(__file__).resolve().parent.parent
 AREAS = ("public-surface", "exceptions", "sync-async", "typing", "data-model", "testing")

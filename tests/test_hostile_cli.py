@@ -22,10 +22,10 @@ import pytest
 from conftest import BASE_CONF, Built, build, write_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from upstreams import make_upstream, manifest_text
+from support.upstreams import manifest_text
 
-from sphinx_pypatterns._cli import main
-from sphinx_pypatterns._config import CONFIG_DEFAULTS, checked_config
+from sphinx_pypatterns._core.config_values import CONFIG_DEFAULTS, checked_config
+from sphinx_pypatterns._tools.cli import main
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -54,11 +54,6 @@ CHECK_LINE_RE = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+): (?P<subtype>\w+):
 CONFIG_LINE_RE = re.compile(r"^(?P<path>.*conf\.py):(?P<line>\d+): config: (?P<msg>.*)$", re.M)
 
 GOOD_PAGE = "# A\n\nGood {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n\nBad {cite}`up:pkg/errors.py:99`.\n"
-
-
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory):
-    return make_upstream(tmp_path_factory.mktemp("up"))
 
 
 def cited_project(src: Path, repo: Path, pin: str, extra: str) -> Path:

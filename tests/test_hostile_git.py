@@ -13,8 +13,8 @@ trap could run touches a marker file. The assertion is always the same: no marke
 * a repository whose ``.git/config`` sets ``core.fsmonitor``, ``core.sshCommand``, filters, textconv
   drivers and the rest, and whose hooks would all fire, runs nothing through sync, check and build;
 * a partial clone whose promisor remote is hostile (``ext::``, ssh with ``core.sshCommand``, git:// with
-  ``core.gitProxy``, file:// with ``remote.*.uploadpack``) runs nothing when a build, its verification
-  helper or ``check`` reads a blob it lacks: reads never start a transport;
+  ``core.gitProxy``, file:// with ``remote.*.uploadpack``) runs nothing when a build, its background
+  verifier or ``check`` reads a blob it lacks: reads never start a transport;
 * ``test_the_traps_are_armed`` shows each trap firing under plain git, so the other tests mean something;
 * an allowed ``file://`` URL, a local path and ``--mirror`` still work.
 """
@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pytest
 from conftest import build, git, make_repo, write_project
-from upstreams import make_upstream, manifest_text
+from support.upstreams import make_upstream, manifest_text
 
 from sphinx_pypatterns import ManifestError, SyncError, Upstream, parse_manifest, sync_upstreams
-from sphinx_pypatterns._cli import main
+from sphinx_pypatterns._tools.cli import main
 
 #: Every hook git knows (githooks(5)); each one touches a marker in the hostile repositories.
 HOOKS = (
@@ -184,7 +184,7 @@ REFUSED_URLS = [
 
 @pytest.mark.parametrize("url", ALLOWED_URLS)
 def test_allowed_git_urls(url):
-    from sphinx_pypatterns._git import ALLOWED_TRANSPORTS, check_git_url, git_transport
+    from sphinx_pypatterns._core.git import ALLOWED_TRANSPORTS, check_git_url, git_transport
 
     assert check_git_url(url) is None
     assert git_transport(url) in ALLOWED_TRANSPORTS
@@ -193,7 +193,7 @@ def test_allowed_git_urls(url):
 
 @pytest.mark.parametrize(("url", "words"), [c[1:] for c in REFUSED_URLS], ids=[c[0] for c in REFUSED_URLS])
 def test_refused_git_urls(url, words, monkeypatch):
-    from sphinx_pypatterns._git import check_git_url
+    from sphinx_pypatterns._core.git import check_git_url
 
     reason = check_git_url(url)
     assert reason is not None and words in reason, reason
@@ -272,7 +272,7 @@ def test_sync_refuses_a_hostile_url_that_bypasses_the_manifest_check(tmp_path, t
 def test_git_started_the_extension_s_way_refuses_ext_even_when_asked(tmp_path, traps):
     """The second wall: with the manifest check out of the way, git itself refuses the transport,
     whatever the global config and ``GIT_ALLOW_PROTOCOL`` in the environment say."""
-    from sphinx_pypatterns._git import git_command
+    from sphinx_pypatterns._core.git import git_command
 
     traps.arm()
     for network in (True, False):
@@ -428,23 +428,23 @@ def test_the_traps_are_armed(tmp_path, traps, kind):
 
 @pytest.mark.parametrize("kind", LAZY_KINDS)
 def test_reading_a_partial_clone_never_fetches(tmp_path, traps, capsys, monkeypatch, kind):
-    from sphinx_pypatterns import _extension
-    from sphinx_pypatterns._prefetch import Prefetch
+    from sphinx_pypatterns._sphinx import setup as _extension
+    from sphinx_pypatterns._tools.background import BackgroundVerifier
 
     clone, pin = partial_clone(tmp_path, traps, kind)
     traps.arm()
-    helpers: list[object] = []
-    real_start = Prefetch.start.__func__  # type: ignore[attr-defined]
+    started: list[object] = []
+    real_start = BackgroundVerifier.start.__func__  # type: ignore[attr-defined]
 
-    def start(cls: type[Prefetch], *args: object, **kwargs: object) -> Prefetch | None:
-        helper = real_start(cls, *args, **kwargs)
-        helpers.append(helper)
-        return helper
+    def start(cls: type[BackgroundVerifier], *args: object, **kwargs: object) -> BackgroundVerifier | None:
+        background = real_start(cls, *args, **kwargs)
+        started.append(background)
+        return background
 
-    monkeypatch.setattr(Prefetch, "start", classmethod(start))
+    monkeypatch.setattr(BackgroundVerifier, "start", classmethod(start))
     monkeypatch.setattr(_extension, "cpus_available", lambda: 2)
     src = tmp_path / "p"
-    # enough pages that the verification helper process runs too (PREFETCH_MIN_PAGES)
+    # enough pages that the background verifier runs too (BACKGROUND_MIN_PAGES)
     pages = {f"page{i:02d}.md": cite_page("HTTPError <up:pkg/errors.py:6-7>", f"Page {i}") for i in range(20)}
     write_project(
         src,
@@ -455,7 +455,7 @@ def test_reading_a_partial_clone_never_fetches(tmp_path, traps, capsys, monkeypa
     built = build(src)
     found = sorted((w[0], w[1]) for w in built.located() if w[2].startswith("pypatterns."))
     assert found == [(f"page{i:02d}.md", 4) for i in range(20)], built.warnings
-    assert len(helpers) == 1 and helpers[0] is not None, "the verification helper process must have run"
+    assert len(started) == 1 and started[0] is not None, "the background verifier must have run"
     assert traps.fired() == []
     assert main(["check", str(src), "--no-cache"]) == 1
     out = capsys.readouterr().out

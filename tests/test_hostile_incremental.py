@@ -15,14 +15,15 @@ import time
 from pathlib import Path
 
 import pytest
-import test_reliability as reliability
 from conftest import Built, build, git, make_repo, page, write_project
-from test_evidence import evidence_files, write_evidence_project
-from upstreams import ERRORS_V1, ERRORS_V2, make_upstream, manifest_text
+from support import incremental
+from support.evidence_project import evidence_files, write_evidence_project
+from support.upstreams import ERRORS_V1, ERRORS_V2, make_upstream, manifest_text
 
-from sphinx_pypatterns import _checkouts
-from sphinx_pypatterns._cli import main
-from sphinx_pypatterns._verify import Verifier
+from sphinx_pypatterns._core import checkouts as _checkouts
+from sphinx_pypatterns._core import files as _files
+from sphinx_pypatterns._core.verify import Verifier
+from sphinx_pypatterns._tools.cli import main
 
 # the cited lines 6-11 keep their shape (and the symbol its span), their text changes
 ERRORS_V1_EDITED = ERRORS_V1.replace('"""Base class."""', '"""Root class."""')
@@ -45,7 +46,7 @@ def line_of(text: str, needle: str) -> int:
 def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written by the test are not 'just modified' (the build trusts their stamps at once);
     edits then wait a few clock ticks so that their times differ."""
-    monkeypatch.setattr(_checkouts, "RACY_NS", 0, raising=False)
+    monkeypatch.setattr(_files, "RACY_NS", 0, raising=False)
 
 
 def tick() -> None:
@@ -82,7 +83,7 @@ def test_an_upstream_added_to_the_manifest_verifies_its_citations(tmp_path):
         ("sources/new.md", 3, "pypatterns.unknown_upstream"),
     ]
     (src / "upstreams.toml").write_text(manifest_text("up", pin) + "\n" + manifest_text("new", pin))
-    again, fresh = reliability.compare_with_clean(src, tmp_path, "added")
+    again, fresh = incremental.compare_with_clean(src, tmp_path, "added")
     assert_same_warnings(again, fresh)
     assert again.warnings == ""
     html = again.html("patterns/a")
@@ -94,7 +95,7 @@ def test_an_upstream_removed_from_the_manifest_is_unknown(tmp_path):
     src, pin, text = _two_upstream_project(tmp_path, with_new=True)
     assert build(src).warnings == ""
     (src / "upstreams.toml").write_text(manifest_text("up", pin))
-    again, fresh = reliability.compare_with_clean(src, tmp_path, "removed")
+    again, fresh = incremental.compare_with_clean(src, tmp_path, "removed")
     assert_same_warnings(again, fresh)
     assert located(again) == [
         ("patterns/a.md", line_of(text, "Evidence:"), "pypatterns.unknown_upstream"),
@@ -104,7 +105,7 @@ def test_an_upstream_removed_from_the_manifest_is_unknown(tmp_path):
 
 
 def test_only_the_pages_of_the_changed_upstream_are_read_again(tmp_path, monkeypatch):
-    from sphinx_pypatterns._domain import PypatternsDomain
+    from sphinx_pypatterns._sphinx.domain import PypatternsDomain
 
     src, pin, _ = _two_upstream_project(tmp_path, with_new=True)
     build(src)
@@ -151,12 +152,12 @@ def test_a_folder_file_edited_in_place_is_verified_again(tmp_path, no_racy_windo
     target.write_text(ERRORS_V1_EDITED)
     if keep_mtime:
         os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
-    again, fresh = reliability.compare_with_clean(src, tmp_path, f"edited-{keep_mtime}")
+    again, fresh = incremental.compare_with_clean(src, tmp_path, f"edited-{keep_mtime}")
     assert_same_warnings(again, fresh)
     assert "Root class." in again.html("patterns/a") and "Base class." not in again.html("patterns/a")
     tick()
     target.write_text(ERRORS_V2)  # three lines more at the top: both citations now miss their symbols
-    again, fresh = reliability.compare_with_clean(src, tmp_path, f"shifted-{keep_mtime}")
+    again, fresh = incremental.compare_with_clean(src, tmp_path, f"shifted-{keep_mtime}")
     assert_same_warnings(again, fresh)
     assert located(again) == [
         ("patterns/a.md", line_of(body, "Evidence:"), "pypatterns.anchor_mismatch"),
@@ -233,9 +234,9 @@ def test_tree_fingerprint_cost_on_the_stdlib(capsys):
     if not trees:
         pytest.skip("no CPython checkout (run pypatterns sync)")
     checkout = _checkouts.FolderCheckout(trees[0])
-    _checkouts.tree_fingerprint(checkout.root)  # warm the file system cache
+    _files.tree_fingerprint(checkout.root)  # warm the file system cache
     start = time.perf_counter()
-    fingerprint = _checkouts.tree_fingerprint(checkout.root)
+    fingerprint = _files.tree_fingerprint(checkout.root)
     elapsed = (time.perf_counter() - start) * 1000
     with capsys.disabled():
         print(f"\ntree fingerprint of {trees[0].name[:7]}: {elapsed:.1f} ms")
@@ -265,7 +266,7 @@ def test_the_pinned_commit_fetched_after_commit_missing_is_verified(tmp_path):
     first = build(src)
     assert located(first) == [("patterns/a.md", line_of(body, "Evidence:"), "pypatterns.commit_missing")]
     git(local, "fetch", "-q", str(origin), "main")
-    again, fresh = reliability.compare_with_clean(src, tmp_path, "fetched")
+    again, fresh = incremental.compare_with_clean(src, tmp_path, "fetched")
     assert_same_warnings(again, fresh)
     assert again.warnings == ""
     assert "unverified" not in again.html("patterns/a")
@@ -345,8 +346,8 @@ def assert_warnings_agree(
 @pytest.mark.parametrize(("seed", "racy"), [(1, True), (2, False), (3, False)], ids=["1-racy", "2", "3"])
 def test_random_edit_sequences_with_manifest_and_checkout_edits_give_the_clean_build(tmp_path, monkeypatch, seed, racy):
     if not racy:
-        monkeypatch.setattr(_checkouts, "RACY_NS", 0, raising=False)
-    monkeypatch.setattr(reliability, "CITES", [*reliability.CITES, *THREE_CITES])
+        monkeypatch.setattr(_files, "RACY_NS", 0, raising=False)
+    monkeypatch.setattr(incremental, "CITES", [*incremental.CITES, *THREE_CITES])
     repo, pin = make_upstream(tmp_path)
     tree = tmp_path / "tree"
     (tree / "pkg").mkdir(parents=True)
@@ -368,11 +369,11 @@ def test_random_edit_sequences_with_manifest_and_checkout_edits_give_the_clean_b
         if rng.random() < 0.5:
             done.append(outside.edit(rng))
         else:
-            done.append(reliability._edit(rng, inc))
+            done.append(incremental.random_edit(rng, inc))
             if done[-1].startswith("delete-page") and not (inc / done[-1].split(" ", 1)[1]).exists():
                 deleted.add(done[-1].split(" ", 1)[1])
         try:
-            again, fresh = reliability.compare_with_clean(inc, tmp_path, str(step), deleted=frozenset(deleted))
+            again, fresh = incremental.compare_with_clean(inc, tmp_path, str(step), deleted=frozenset(deleted))
         except AssertionError as exc:
             raise AssertionError(f"{done}: {exc}") from None
         assert_warnings_agree(again, fresh, standing, done)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 from conftest import build, write_project
-from upstreams import make_upstream, manifest_text
+from support.upstreams import manifest_text
 
-from sphinx_pypatterns._cli import main
+from sphinx_pypatterns._tools.cli import main
 
 CHECK_RE = re.compile(r"^(?P<file>[^\n:]+\.md):(?P<line>\d+): (?P<subtype>\w+): ", re.M)
 
@@ -29,11 +29,6 @@ Failure = tuple[str, int, str]
 #: Targets past the end of pkg/errors.py (16 lines at the pin): each is a line_out_of_range.
 BAD = [f"up:pkg/errors.py:{101 + i}" for i in range(10)]
 OUT = "line_out_of_range"
-
-
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    return make_upstream(tmp_path_factory.mktemp("up"))
 
 
 def write(src: Path, upstream: tuple[Path, str], files: dict[str, str], conf: str = "") -> None:

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pygments.formatters.latex import escape_tex
 from sphinx.cmd.build import build_main
-from test_evidence import smell_page
-from test_pdf import _tools
-from upstreams import manifest_text
+from support.evidence_project import smell_page
+from support.pdf_tools import require_pdf_tools
+from support.upstreams import manifest_text
 
 from sphinx_pypatterns import ManifestError, load_manifest, parse_manifest
 
@@ -123,7 +123,7 @@ def test_tex_specials_in_page_names_and_paths_stay_text(tmp_path):
 
 
 def test_tex_specials_in_page_names_and_paths_print(tmp_path):
-    _tools()
+    require_pdf_tools()
     src = hostile_project(tmp_path)
     built = build(src, "latex")
     outdir = Path(built.app.outdir)
@@ -331,7 +331,7 @@ def _paths(value: object, at: tuple[str | int, ...] = ()) -> list[tuple[str | in
 def test_every_table_key_and_item_of_a_manifest_has_its_line(case):
     import tomllib
 
-    from sphinx_pypatterns._manifest import toml_lines
+    from sphinx_pypatterns._core.toml_lines import toml_lines
 
     if case == "handbook":
         text = (Path(__file__).parent.parent / "docs" / "upstreams.toml").read_text("utf-8")
@@ -352,7 +352,7 @@ def test_every_table_key_and_item_of_a_manifest_has_its_line(case):
     )
 )
 def test_toml_lines_never_fails_on_any_text(text):
-    from sphinx_pypatterns._manifest import key_line, toml_lines
+    from sphinx_pypatterns._core.toml_lines import key_line, toml_lines
 
     lines = toml_lines(text)
     assert all(1 <= line <= text.count("\n") + 1 for line in lines.values())

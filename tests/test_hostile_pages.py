@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build, default_body, page, write_project
-from upstreams import make_upstream, manifest_text
+from support.upstreams import make_upstream, manifest_text
 
 PATTERN_BODY = default_body("pattern")
 SMELL_BODY = default_body("smell")
@@ -491,13 +491,13 @@ def test_a_paragraph_of_thousands_of_roles(tmp_path):
     ],
 )
 def test_option_value_is_the_text_as_written(raw, value):
-    from sphinx_pypatterns._options import option_value
+    from sphinx_pypatterns._core.options import option_value
 
     assert option_value(raw) == value
 
 
 def test_read_options_splits_options_from_the_rest():
-    from sphinx_pypatterns._options import read_options
+    from sphinx_pypatterns._core.options import read_options
 
     found = read_options([":id: x # y", ":rule: one", "  two", ":bad line", "", "Body.", "More."])
     assert found.values == {"id": "x # y", "rule": "one two"}

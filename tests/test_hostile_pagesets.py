@@ -11,10 +11,10 @@ from conftest import build, write_project
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sphinx.util.matching import _translate_pattern
-from upstreams import make_upstream, manifest_text
+from support.upstreams import make_upstream, manifest_text
 
-from sphinx_pypatterns._cli import main
-from sphinx_pypatterns._scan import _glob, iter_pages
+from sphinx_pypatterns._core.pages import _glob, iter_pages
+from sphinx_pypatterns._tools.cli import main
 
 CHECK_RE = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+): (?P<subtype>\w+): ", re.M)
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 from conftest import WARNING_RE, build, make_repo, write_project
-from upstreams import manifest_text
+from support.upstreams import manifest_text
 
 from sphinx_pypatterns import CheckoutError, GitCheckout, ManifestError, PypatternsError, parse_manifest
-from sphinx_pypatterns._checkouts import FolderCheckout
-from sphinx_pypatterns._cli import main
+from sphinx_pypatterns._core.checkouts import FolderCheckout
+from sphinx_pypatterns._tools.cli import main
 
 #: Seconds a subprocess that might hang (on a FIFO) gets before it counts as hung.
 HANG_SECONDS = 240
@@ -278,7 +278,7 @@ def _helper_rows(src: Path, checkouts: list[object], pages: list[Path]) -> dict[
         "keep_all_lines": False,
         "pages": [str(p) for p in pages],
     }
-    done = _run([sys.executable, "-m", "sphinx_pypatterns._prefetch"], stdin=json.dumps(request).encode())
+    done = _run([sys.executable, "-m", "sphinx_pypatterns._tools.background"], stdin=json.dumps(request).encode())
     assert done.returncode == 0, done.stderr.decode()
     rows = [json.loads(line) for line in done.stdout.decode().splitlines()]
     assert rows[-1] == "done"

@@ -1,6 +1,6 @@
 """``pypatterns check`` finds exactly the citations the build reads, at the build's lines.
 
-The scanner (``sphinx_pypatterns._scan``) reads pages with MyST's own tokenizer.
+The scanner (``sphinx_pypatterns._core.scan``) reads pages with MyST's own tokenizer.
 The located cases pin each kind of place: roles with the domain prefix and split
 across lines, citations that are not citations (``%`` comments, code of every kind,
 inline code, HTML comments), directive bodies and titles. The property test builds
@@ -19,10 +19,10 @@ import pytest
 from conftest import build, write_project
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from upstreams import make_upstream, manifest_text
+from support.upstreams import manifest_text
 
-from sphinx_pypatterns._cli import main
-from sphinx_pypatterns._scan import scan_page
+from sphinx_pypatterns._core.scan import scan_page
+from sphinx_pypatterns._tools.cli import main
 
 CHECK_RE = re.compile(r"^(?P<file>[^\n:]+\.md):(?P<line>\d+): (?P<subtype>\w+): ", re.M)
 
@@ -153,7 +153,7 @@ def test_hostile_inline_text_is_read_in_linear_time():
 
 
 def test_a_page_without_cite_is_not_tokenized(monkeypatch):
-    import sphinx_pypatterns._scan as scan
+    import sphinx_pypatterns._core.scan as scan
 
     def fail() -> None:
         raise AssertionError("tokenized")
@@ -165,11 +165,6 @@ def test_a_page_without_cite_is_not_tokenized(monkeypatch):
 # -- check against the build ---------------------------------------------------------------------
 
 ERRORS_LINES = 16  # pkg/errors.py at the pin (upstreams.ERRORS_V1)
-
-
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    return make_upstream(tmp_path_factory.mktemp("up"))
 
 
 def build_failures(src: Path, name: str) -> list[Failure]:
@@ -412,7 +407,7 @@ def myst_roles(src: str) -> list[tuple[str, str]]:
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(src=inline_texts)
 def test_role_rule_and_simple_path_equal_the_plugin(src):
-    from sphinx_pypatterns._scan import _parser, _simple_roles
+    from sphinx_pypatterns._core.scan import _parser, _simple_roles
 
     md = _parser()
     roles: list[tuple[int, str, str]] = []

@@ -20,11 +20,11 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from conftest import build, latexmk, write_project
-from upstreams import manifest_text
+from support.upstreams import manifest_text
 
 from sphinx_pypatterns import CitationTarget, ManifestError, TargetError, Verifier, parse_manifest, parse_target
-from sphinx_pypatterns._cli import main
-from sphinx_pypatterns._targets import parse_anchor, url_path, validate_relpath, visible
+from sphinx_pypatterns._core.targets import parse_anchor, url_path, validate_relpath, visible
+from sphinx_pypatterns._tools.cli import main
 
 PIN = "c0ffee" + "0" * 34
 REPO_URL = "https://example.invalid/up"
@@ -454,7 +454,10 @@ def test_the_verifier_resolves_unicode_anchors(tmp_path):
         target = CitationTarget("up", "pkg/naive.py", 1, 5)
         for title in ("Naïve", "Nai\u0308ve"):
             verdict = verifier.verify(target, parse_anchor(title) or "")
-            assert verdict.ok and verdict.symbol_span == (1, 5), verdict
+            assert verdict.ok, verdict
+            # the symbol spans lines 1-5: a citation outside it is told so
+            outside = verifier.verify(CitationTarget("up", "pkg/naive.py", 8, 8), parse_anchor(title) or "")
+            assert "is defined at lines 1\u20135" in outside.message, outside
         assert verifier.verify(CitationTarget("up", "pkg/naive.py", 4, 5), "Naïve.méthode").ok
         assert verifier.verify(CitationTarget("up", "pkg/naive.py", 9, 9), parse_anchor("ﬁle") or "").ok
         assert verifier.verify(CitationTarget("up", "pkg/naive.py", 8, 8), "Naïve").subtype == "anchor_mismatch"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import build, latexmk
-from test_evidence import ROOT, SMELL_CITE, evidence_files, write_evidence_project
-from upstreams import make_upstream
+from support.evidence_project import ROOT, SMELL_CITE, evidence_files, write_evidence_project
+from support.pdf_tools import require_pdf_tools
+from support.upstreams import make_upstream
 
 LATEX_CONF = """
 latex_engine = "xelatex"
@@ -20,17 +20,6 @@ latex_documents = [("index", "review.tex", "Review copy", "Tests", "manual")]
 latex_appendices = ["matrix"]
 latex_elements = {"printindex": ""}
 """
-
-NEEDED = ("latexmk", "xelatex", "pdftotext", "pdftoppm")
-
-
-def _tools() -> None:
-    missing = [tool for tool in NEEDED if shutil.which(tool) is None]
-    if missing:
-        message = f"missing {', '.join(missing)}: bash .ci/setup installs TeX and poppler-utils"
-        if os.environ.get("PYPATTERNS_REQUIRE_TOOLS"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @dataclass
@@ -44,7 +33,7 @@ class Pdf:
 
 
 def make_pdf(root: Path, files: dict[str, str], extra: str = "") -> Pdf:
-    _tools()
+    require_pdf_tools()
     repo, pin = make_upstream(root)
     src = write_evidence_project(root / "p", repo, pin, files, LATEX_CONF + extra)
     built = build(src, "latex")

@@ -11,19 +11,12 @@ import sys
 import tarfile
 
 import pytest
-from upstreams import make_sdist, make_upstream, manifest_text
+from support.sdists import COMMIT, member, sdist_manifest
+from support.upstreams import make_sdist, make_upstream, manifest_text
 
 from sphinx_pypatterns import SyncError, Verifier, parse_manifest, parse_target, sync_upstreams
-from sphinx_pypatterns._cli import main
-from sphinx_pypatterns._sync import find_python, safe_extract
-
-COMMIT = "a" * 40
-
-
-def sdist_manifest(name: str, version: str, sha: str, mount: str = "") -> str:
-    return manifest_text(
-        name, COMMIT, f'sdist = [{{ requirement = "{name}=={version}", sha256 = "{sha}", mount = "{mount}" }}]\n'
-    )
+from sphinx_pypatterns._tools.cli import main
+from sphinx_pypatterns._tools.sync import find_python, safe_extract
 
 
 def test_sdist_sync_verifies_reruns_as_noop_and_reads(tmp_path, offline_index):
@@ -68,22 +61,14 @@ def test_tampered_sdist_is_refused_and_leaves_no_checkout(tmp_path, offline_inde
     assert list((tmp_path / "c").iterdir()) == []
 
 
-def _member(name: str, kind: bytes = tarfile.REGTYPE, size: int = 1, link: str = "") -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    info.size = size if kind == tarfile.REGTYPE else 0
-    info.linkname = link
-    return info
-
-
 @pytest.mark.parametrize(
     ("member", "why"),
     [
-        (_member("/etc/evil"), "absolute"),
-        (_member("demo-1.0/../../evil"), "'..'"),
-        (_member("demo-1.0/dev", tarfile.CHRTYPE), "device"),
-        (_member("demo-1.0/link", tarfile.SYMTYPE, link="/etc/passwd"), "refusing"),
-        (_member("demo-1.0/up", tarfile.SYMTYPE, link="../../outside"), "refusing"),
+        (member("/etc/evil"), "absolute"),
+        (member("demo-1.0/../../evil"), "'..'"),
+        (member("demo-1.0/dev", tarfile.CHRTYPE), "device"),
+        (member("demo-1.0/link", tarfile.SYMTYPE, link="/etc/passwd"), "refusing"),
+        (member("demo-1.0/up", tarfile.SYMTYPE, link="../../outside"), "refusing"),
     ],
     ids=["absolute", "dotdot", "device", "abs-link", "escaping-link"],
 )
@@ -237,7 +222,7 @@ def test_warm_check_reads_the_cache_and_says_the_same(tmp_path, capsys, monkeypa
 
 
 def test_warm_check_skips_unchanged_pages_and_rescans_an_edited_one(tmp_path, capsys, monkeypatch):
-    import sphinx_pypatterns._cli as cli
+    import sphinx_pypatterns._tools.cli as cli
 
     repo, pin = make_upstream(tmp_path)
     src = _check_project(tmp_path, repo, pin, f"up={repo}")

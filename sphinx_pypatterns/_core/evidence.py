@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from .records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord
 
 __all__ = [
-        "CandidateStats",
+    "CandidateStats",
     "EvidenceRules",
     "Finding",
+    "Links",
     "PatternStats",
     "Picture",
+    "compute_links",
     "compute_picture",
     "plural",
 ]
@@ -89,9 +91,6 @@ class Picture:
     def column_totals(self) -> dict[str, int]:
         return {u: sum(p.per_upstream.get(u, 0) for p in self.patterns) for u in self.upstreams}
 
-    def pattern(self, ident: str) -> PatternStats | None:
-        return next((p for p in self.patterns if p.id == ident), None)
-
 
 def _key(title: str) -> str:
     return title.strip().casefold()
@@ -103,7 +102,7 @@ def plural(n: int, word: str) -> str:
 
 
 def compute_picture(
-    headers: Mapping[str, Sequence[HeaderRecord]],
+    headers: Mapping[str, HeaderRecord],
     citations: Mapping[str, Sequence[CitationRecord]],
     candidates: Mapping[str, Sequence[CandidateRecord]],
     items: Mapping[str, Sequence[ItemRecord]],
@@ -112,7 +111,7 @@ def compute_picture(
     rules: EvidenceRules,
 ) -> Picture:
     """The global picture; only parsed citations (with an upstream) count as evidence."""
-    firsts = {d: hs[0] for d, hs in sorted(headers.items()) if hs}
+    firsts = dict(sorted(headers.items()))
     per_doc: dict[str, dict[str, int]] = {}
     for docname, recs in sorted(citations.items()):
         counts: dict[str, int] = {}
@@ -255,3 +254,48 @@ def _note_findings(head: HeaderRecord, items: Sequence[ItemRecord], rules: Evide
         for item in items
         if item["citations"] < rules.min_repeat_citations
     ]
+
+
+@dataclass(frozen=True)
+class Links:
+    """Who points at whom: nominations, inversions and cross-references, reversed."""
+
+    reverse: Mapping[tuple[str, str, str], frozenset[str]]  # (relation, kind, id) -> docnames
+    nominations: Mapping[str, tuple[str, ...]]  # source note docname -> candidate ids
+
+    def of(self, record: HeaderRecord) -> dict[str, list[str]]:
+        """The docnames that point at the page of ``record``, by relation."""
+        rev = self.reverse
+        links: dict[str, list[str]] = {}
+        if record["kind"] == "pattern":
+            links["nominated_by"] = sorted(rev.get(("nominated_by", "pattern", record["id"]), ()))
+            links["inverted_by"] = sorted(rev.get(("inverted_by", "pattern", record["id"]), ()))
+        if record["kind"] == "source-note":
+            links["nominates"] = sorted(set(self.nominations.get(record["docname"], ())))
+        already = {d for docs in links.values() for d in docs}
+        links["referenced_by"] = sorted(
+            d
+            for d in rev.get(("referenced_by", record["kind"], record["id"]), ())
+            if d != record["docname"] and d not in already
+        )
+        return links
+
+
+def compute_links(
+    headers: Mapping[str, HeaderRecord],
+    candidates: Mapping[str, Sequence[CandidateRecord]],
+    xrefs: Mapping[str, Sequence[Sequence[str]]],
+) -> Links:
+    rev: dict[tuple[str, str, str], set[str]] = {}
+    for cands in candidates.values():
+        for c in cands:
+            rev.setdefault(("nominated_by", "pattern", c["id"]), set()).add(c["docname"])
+    for _docname, r in sorted(headers.items()):
+        if r["kind"] == "smell":
+            for target in r["inverts"]:
+                rev.setdefault(("inverted_by", "pattern", target), set()).add(r["docname"])
+    for d, refs in xrefs.items():
+        for kind, ident in refs:
+            rev.setdefault(("referenced_by", kind, ident), set()).add(d)
+    nominations = {d: tuple(c["id"] for c in cands) for d, cands in candidates.items()}
+    return Links({key: frozenset(docs) for key, docs in rev.items()}, nominations)

@@ -43,7 +43,7 @@ def _citation_entry(docname: str, rec: CitationRecord, permalink: str) -> dict[s
 
 def evidence_chunks(
     picture: Picture,
-    headers: Mapping[str, Sequence[HeaderRecord]],
+    headers: Mapping[str, HeaderRecord],
     citations: Mapping[str, Sequence[CitationRecord]],
     candidates: Mapping[str, Sequence[CandidateRecord]],
     xrefs: Mapping[str, Sequence[Sequence[str]]],
@@ -60,7 +60,7 @@ def evidence_chunks(
     """
     docs = []
     for docname, (path, title) in sorted(documents.items()):
-        head = headers[docname][0] if headers.get(docname) else None
+        head = headers.get(docname)
         entry: dict[str, object] = {
             "docname": docname,
             "path": path,
@@ -87,11 +87,10 @@ def evidence_chunks(
     for docname, cands in candidates.items():
         for cand in cands:
             links.append(("nominates", docname, cand["id"], "lineno", cand["lineno"]))
-    for docname, hs in headers.items():
-        for head in hs[:1]:
-            if head["kind"] == "smell":
-                for target in head["inverts"]:
-                    links.append(("inverts", docname, target, "lineno", head["lineno"]))
+    for docname, head in headers.items():
+        if head["kind"] == "smell":
+            for target in head["inverts"]:
+                links.append(("inverts", docname, target, "lineno", head["lineno"]))
     for docname, refs in xrefs.items():
         for kind, ident in refs:
             links.append(("references", docname, ident, "kind", kind))

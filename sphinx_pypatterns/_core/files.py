@@ -75,6 +75,7 @@ def read_regular(real: str, shown: str, *, max_bytes: int, follow: bool = True) 
         raise too_large(shown, len(data), max_bytes)
     return data
 
+
 #: A file changed less than this before a stamp was taken may change again without its times
 #: showing it (file times advance by a clock tick; some file systems keep whole seconds, FAT two).
 RACY_NS = 2_000_000_000

@@ -1,4 +1,4 @@
-"""A Sphinx-free scanner for citations in MyST pages (``pypatterns check`` and the helper process).
+"""A Sphinx-free scanner for citations in MyST pages (``pypatterns check`` and the background verifier).
 
 A page is read with the tokenizer the build reads it with: markdown-it-py with
 the plugins MyST enables (``myst_parser.parsers.mdit.create_md_parser``) and the
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 __all__ = ["FoundCitation", "scan_page"]
+
 
 def scan_page(path: Path | str, text: str) -> Iterator[FoundCitation]:
     """Every ``{cite}`` role and ``cite`` directive that the build reads in a MyST page, with its line."""

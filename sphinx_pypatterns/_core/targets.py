@@ -6,10 +6,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import TargetError
 
 __all__ = [
+    "CitationKey",
     "CitationTarget",
     "anchor_occurs",
     "parse_anchor",
@@ -61,7 +63,31 @@ class CitationTarget:
     @property
     def lines_label(self) -> str:
         """``74`` or ``74–80`` (en dash), for display."""
-        return str(self.start) if self.start == self.end else f"{self.start}\u2013{self.end}"
+        return lines_label(self.start, self.end)
+
+
+class CitationKey(NamedTuple):
+    """What a citation's verdict depends on, besides the pin: the one key of every verdict
+    (the build's records, the background verifier's answers, ``pypatterns check``)."""
+
+    upstream: str
+    path: str
+    start: int
+    end: int
+    symbol: str
+
+    @property
+    def target(self) -> CitationTarget:
+        return CitationTarget(self.upstream, self.path, self.start, self.end)
+
+    def file_order(self) -> tuple[str, str, int, int, str]:
+        """File by file, each file's upstreams together: a blob two upstreams share is parsed once."""
+        return self.path, self.upstream, self.start, self.end, self.symbol
+
+
+def lines_label(start: int, end: int) -> str:
+    """``74`` or ``74–80`` (en dash): a line range as every output shows it."""
+    return str(start) if start == end else f"{start}\u2013{end}"
 
 
 def _refused_char(ch: str) -> str:

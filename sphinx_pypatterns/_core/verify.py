@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tokenize
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -11,9 +12,13 @@ from .checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitCheck
 from .errors import CheckoutError, PypatternsError
 from .manifest import Manifest
 from .symbols import SymbolTable, symbol_table
-from .targets import CitationTarget, anchor_occurs
+from .targets import CitationKey, CitationTarget, anchor_occurs, lines_label
 
-__all__ = ["Verdict", "Verifier"]
+__all__ = ["FILES_HELD", "CitationKey", "Verdict", "Verifier", "verify_many"]
+
+#: Files a verifier holds at a time when it verifies file by file (:func:`verify_many`):
+#: the build's memory stays flat however many files are cited.
+FILES_HELD = 16
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,6 @@ class Verdict:
     subtype: str = ""
     message: str = ""
     lines: tuple[str, ...] = ()
-    symbol_span: tuple[int, int] | None = None
 
 
 @dataclass
@@ -57,7 +61,7 @@ class Verifier:
     _open: dict[str, FolderCheckout | GitCheckout | CheckoutError] = field(default_factory=dict)
     _files: dict[tuple[str, str], _Blob | CheckoutError] = field(default_factory=dict)
     _blobs: dict[tuple[str, bool], _Blob] = field(default_factory=dict)
-    _verdicts: dict[tuple[CitationTarget, str, bool], Verdict] = field(default_factory=dict)
+    _verdicts: dict[tuple[CitationKey, bool], Verdict] = field(default_factory=dict)
 
     def __enter__(self) -> Verifier:
         return self
@@ -141,7 +145,7 @@ class Verifier:
 
     def verify(self, target: CitationTarget, symbol: str = "", *, require_anchor: bool = False) -> Verdict:
         """Verify one citation; never raises for bad input, returns a failed verdict."""
-        key = (target, symbol, require_anchor)
+        key = (CitationKey(target.upstream, target.path, target.start, target.end, symbol), require_anchor)
         verdict = self._verdicts.get(key)
         if verdict is None:
             try:
@@ -184,14 +188,23 @@ class Verifier:
             )
         for span in spans:
             if span[0] <= target.start and target.end <= span[1]:
-                return Verdict(True, lines=lines, symbol_span=span)
-        where = "; ".join(f"lines {a}\u2013{b}" if a != b else f"line {a}" for a, b in spans)
+                return Verdict(True, lines=lines)
+        where = "; ".join(f"lines {lines_label(a, b)}" if a != b else f"line {a}" for a, b in spans)
         return Verdict(
             False,
             "anchor_mismatch",
             f"`{symbol}` is defined at {where}, but the citation covers {target.lines_label}",
             lines,
         )
+
+
+def verify_many(
+    verifier: Verifier, keys: Iterable[CitationKey], *, require_anchor: bool
+) -> Iterator[tuple[CitationKey, Verdict]]:
+    """Verify each distinct citation once, file by file: the one verification path of the build,
+    the background verifier and ``pypatterns check``."""
+    for key in sorted(set(keys), key=CitationKey.file_order):
+        yield key, verifier.verify(key.target, key.symbol, require_anchor=require_anchor)
 
 
 def _is_python(path: str) -> bool:

@@ -1,4 +1,4 @@
-"""The header directives (``pattern``, ``smell``, ``source-note``), ``cite`` and ``pattern-checklist``."""
+"""The header directives (``pattern``, ``smell``, ``source-note``) and ``cite``; the base of every directive."""
 
 from __future__ import annotations
 
@@ -13,23 +13,15 @@ from .._core.defaults import SLUG_RE
 from .._core.options import OptionBlock, read_options
 from .._core.records import HeaderRecord
 from .._core.targets import parse_anchor
+from .access import domain_of
 from .log import warn
-from .nodes import pp_backlinks, pp_checklist, pp_dashboard, pp_excerpt, pp_matrix, pp_pins
+from .nodes import pp_backlinks, pp_excerpt
 from .placement import directive_line, included_source, location_of
 
-__all__ = [
-    "ChecklistDirective",
-    "CiteDirective",
-    "DashboardDirective",
-    "MatrixDirective",
-    "PatternDirective",
-    "PinTableDirective",
-    "SmellDirective",
-    "SourceNoteDirective",
-]
+__all__ = ["CiteDirective", "PPDirective", "PatternDirective", "SmellDirective", "SourceNoteDirective"]
 
 
-class _PPDirective(SphinxDirective):
+class PPDirective(SphinxDirective):
     """A directive of ours: it reads its options itself, from its raw lines.
 
     With no ``option_spec``, MyST and docutils hand the option lines over untouched, as
@@ -112,7 +104,7 @@ class _PPDirective(SphinxDirective):
         return kept
 
 
-class _HeaderDirective(_PPDirective):
+class _HeaderDirective(PPDirective):
     """Common behaviour of the three header directives."""
 
     kind: ClassVar[str]
@@ -130,8 +122,7 @@ class _HeaderDirective(_PPDirective):
             elif not opts.get(key):
                 warn(f"{self.kind} option :{key}: is empty", "empty_option", self.where())
         record = self.make_record(opts, location)
-        domain = self.env.get_domain("pp")
-        domain.note_header(record, self.where())  # type: ignore[attr-defined]
+        domain_of(self.env).note_header(record, self.where())
         return [self.card(record), *self.keep_rest(found, "header")]
 
     def make_record(self, opts: dict[str, str], location: tuple[str, int]) -> HeaderRecord:
@@ -273,8 +264,7 @@ class SourceNoteDirective(_HeaderDirective):
 
     def make_record(self, opts: dict[str, str], location: tuple[str, int]) -> HeaderRecord:
         upstream = opts.get("upstream", "")
-        domain = self.env.get_domain("pp")
-        known = domain.upstream_names()  # type: ignore[attr-defined]
+        known = domain_of(self.env).upstream_names()
         if upstream and upstream not in known:
             names = ", ".join(sorted(known)) or "none configured"
             warn(f"unknown upstream {upstream!r} (known: {names})", "unknown_upstream", self.where())
@@ -285,7 +275,7 @@ class SourceNoteDirective(_HeaderDirective):
         return [("Upstream", nodes.paragraph("", "", nodes.literal(record["id"], record["id"])))]
 
 
-class CiteDirective(_PPDirective):
+class CiteDirective(PPDirective):
     """``cite``: an excerpt of cited lines with a claim and a caption.
 
     Argument: the target, read whole as the role reads its text (a path may hold a
@@ -343,66 +333,3 @@ class CiteDirective(_PPDirective):
         excerpt += ref
         container += excerpt
         return [container]
-
-
-class _GlobalPageDirective(_PPDirective):
-    """A directive that shows global data: noted, so its page is rewritten when that data changes."""
-
-    kind: ClassVar[str]
-    node_class: ClassVar[type[nodes.Element]]
-
-    def run(self) -> list[nodes.Node]:
-        found = self.read_options()
-        node = self.node_class("", docname=self.env.docname)
-        self.set_source_info(node)
-        self.env.get_domain("pp").note_global_page(self.env.docname, self.kind)  # type: ignore[attr-defined]
-        self.configure(node, self.check_options(found))
-        return [node, *self.keep_rest(found, "directive")]
-
-    def configure(self, node: nodes.Element, opts: dict[str, str]) -> None:
-        """Apply the known options (none, but for the checklist's ``:area:``)."""
-
-
-class ChecklistDirective(_GlobalPageDirective):
-    """``pattern-checklist``: every pattern's id and rule, grouped by area; ``:area:`` shows one area."""
-
-    kind = "checklist"
-    node_class = pp_checklist
-    known = ("area",)
-    label = "pattern-checklist"
-
-    def configure(self, node: nodes.Element, opts: dict[str, str]) -> None:
-        if "area" not in opts:
-            return
-        area = " ".join(opts["area"].split())
-        areas = list(self.config.pypatterns_areas)
-        if not area:
-            warn("empty option :area: in pattern-checklist", "empty_option", self.where())
-        elif area not in areas:
-            warn(f"unknown area {area!r} (pypatterns_areas: {', '.join(areas)})", "unknown_area", self.where())
-        else:
-            node["area"] = area
-
-
-class MatrixDirective(_GlobalPageDirective):
-    """``evidence-matrix``: citation counts per pattern and upstream, with totals."""
-
-    kind = "matrix"
-    node_class = pp_matrix
-    label = "evidence-matrix"
-
-
-class PinTableDirective(_GlobalPageDirective):
-    """``pin-table``: upstream, tag, full commit, license and how each checkout was materialised."""
-
-    kind = "pins"
-    node_class = pp_pins
-    label = "pin-table"
-
-
-class DashboardDirective(_GlobalPageDirective):
-    """``evidence-dashboard``: candidates, patterns without smells, uncited upstreams, rule findings."""
-
-    kind = "dashboard"
-    node_class = pp_dashboard
-    label = "evidence-dashboard"

@@ -7,14 +7,14 @@ import os
 import tempfile
 from collections.abc import Iterator, Set
 from pathlib import Path
-from typing import cast
 
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.builders import Builder
 
 from .._core.evidence_json import evidence_chunks
-from .domain import PypatternsDomain
+from .access import domain_of
+from .incremental import evidence_digest
 
 __all__ = ["EvidenceBuilder", "write_evidence"]
 
@@ -34,13 +34,13 @@ def _documents(app: Sphinx) -> dict[str, tuple[str, str]]:
 
 def evidence_chunks_of(app: Sphinx, documents: dict[str, tuple[str, str]]) -> Iterator[str]:
     """The deterministic ``evidence.json`` of the current environment, in pieces."""
-    domain = cast("PypatternsDomain", app.env.get_domain("pp"))
+    domain = domain_of(app.env)
     return evidence_chunks(
         domain.picture(),
         domain.headers,
         domain.citations,
         domain.candidates,
-        domain.data["xrefs"],
+        domain.xrefs,
         documents,
         domain.manifest,
         domain.permalink,
@@ -61,7 +61,7 @@ def write_evidence(app: Sphinx, exc: BaseException | None) -> None:
     target = outdir / FILENAME
     stamp = outdir / STAMP
     documents = _documents(app)
-    digest = cast("PypatternsDomain", app.env.get_domain("pp")).evidence_digest(documents)
+    digest = evidence_digest(domain_of(app.env), documents)
     try:
         if target.is_file() and stamp.read_text("utf-8") == digest:
             return

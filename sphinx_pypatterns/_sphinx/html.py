@@ -1,26 +1,50 @@
-"""HTML: the evidence index page is rewritten only when what it shows changed.
+"""HTML: the evidence index page is written again only when what it shows changed.
 
-Sphinx's HTML builder renders every domain index on every build. The
-evidence index lists every citation, so on a large handbook it is the
-costliest page of an incremental build. Its output depends on its content,
-the site navigation (the pages and their titles) and the builder's
-configuration; when none of these changed since the page was written, the
-page on disk is already what a clean build would write, and it is kept.
+The evidence index lists every citation, so on a large handbook it is the costliest
+page of an incremental build. Through public APIs only:
+
+- :meth:`EvidenceIndex.generate` gives Sphinx a lazy list (:class:`LazyEntries`): the
+  HTML builder holds every domain index from ``prepare_writing`` to the end of the
+  write phase, and the entries (one per citation) are made only when the page is;
+- ``html-page-context`` (:func:`on_page_context`) makes the entries once for the page
+  and digests them with the site navigation and the builder's configuration; when
+  the digest matches the one kept beside the page written last, the page on disk is
+  already what a clean build would write, and it is written again as it is (a template
+  of this extension's that prints it), without rendering its thousands of rows;
+- ``build-finished`` (:func:`write_stamps`) keeps the digest of the page written, and
+  gives a page written again as it was its modification time back: to a deploy tool
+  that compares times, it did not change (its bytes did not).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Set
+import os
 from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from sphinx.application import Sphinx
+from sphinx.config import Config
 
-__all__ = ["keep_unchanged_evidence_index"]
+from .._core.digest import json_digest
+
+__all__ = ["INDEX_NAME", "TEMPLATES", "add_templates", "on_page_context", "write_stamps"]
 
 INDEX_NAME = "pp-evidence"
 STAMP = ".pp-evidence.sha256"
+#: This extension's templates: ``pp-kept.html`` prints ``pp_kept``, a page as it was written.
+TEMPLATES = Path(__file__).parent / "templates"
+_KEPT = "pp-kept.html"
+
+#: Of the evidence index page of each running build: its digest, and the modification time to
+#: give back when it was written again as it was (``None``: rendered anew). Kept at build-finished.
+_PENDING: WeakKeyDictionary[Sphinx, tuple[str, int | None]] = WeakKeyDictionary()
+
+
+def add_templates(app: Sphinx, config: Config) -> None:
+    """``config-inited``: this extension's templates come after the project's own."""
+    if str(TEMPLATES) not in config.templates_path:
+        config.templates_path = [*config.templates_path, str(TEMPLATES)]
 
 
 def _digest(app: Sphinx, content: object) -> str:
@@ -35,55 +59,46 @@ def _digest(app: Sphinx, content: object) -> str:
         "tags": getattr(build_info, "tags_hash", ""),
         "builder": app.builder.name,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return json_digest(payload, default=str)
 
 
-def keep_unchanged_evidence_index(app: Sphinx) -> None:
-    """``builder-inited``: wrap the HTML builder's domain-index writer (HTML builders only).
+def on_page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: object
+) -> str | None:
+    """``html-page-context``: the evidence index's entries, made once; the page kept when unchanged."""
+    if pagename != INDEX_NAME or templatename != "domainindex.html" or app.builder.format != "html":
+        return None
+    content = list(context.get("content") or ())
+    context["content"] = content  # the template reads it twice: made once, freed with the page
+    digest = _digest(app, content)
+    outdir = Path(app.builder.outdir)
+    page = outdir / f"{INDEX_NAME}{getattr(app.builder, 'out_suffix', '.html')}"
+    kept, mtime = None, None
+    try:
+        if page.is_file() and (outdir / STAMP).read_text("utf-8") == digest:
+            mtime = page.stat().st_mtime_ns
+            with open(page, encoding=context.get("encoding") or "utf-8", newline="") as handle:
+                kept = handle.read()  # as Sphinx writes it: the same encoding, no newline translated
+    except (OSError, UnicodeDecodeError):
+        kept, mtime = None, None
+    _PENDING[app] = digest, mtime if kept is not None else None
+    if kept is None:
+        return None
+    context["pp_kept"] = kept
+    return _KEPT
 
-    Sphinx makes every domain index's entries before writing the first page and holds them to
-    the last; the evidence index has one per citation, which only slows the garbage collector
-    over the whole write phase. They are made again when the index page is written.
-    """
-    builder = app.builder
-    original: Callable[[], None] | None = getattr(builder, "write_domain_indices", None)
-    prepare: Callable[[Set[str]], None] | None = getattr(builder, "prepare_writing", None)
-    if original is None or prepare is None or builder.format != "html" or not hasattr(builder, "domain_indices"):
+
+def write_stamps(app: Sphinx, exception: BaseException | None) -> None:
+    """``build-finished``: keep the digest of the evidence index page this build wrote."""
+    pending = _PENDING.pop(app, None)
+    if pending is None or exception is not None:
         return
-
-    def prepare_writing(docnames: Set[str]) -> None:
-        prepare(docnames)
-        builder.domain_indices = [  # type: ignore[attr-defined]
-            (name, cls, [] if name == INDEX_NAME else content, collapse)
-            for name, cls, content, collapse in builder.domain_indices  # type: ignore[attr-defined]
-        ]
-
-    def write_domain_indices() -> None:
-        entries = list(builder.domain_indices)  # type: ignore[attr-defined]
-        outdir = Path(builder.outdir)
-        stamp = outdir / STAMP
-        page = outdir / f"{INDEX_NAME}{getattr(builder, 'out_suffix', '.html')}"
-        keep = []
-        digest = ""
-        for i, entry in enumerate(entries):
-            if entry[0] == INDEX_NAME:
-                content, collapse = entry[1](app.env.get_domain("pp")).generate()
-                entry = entries[i] = (entry[0], entry[1], content, collapse)
-                digest = _digest(app, content)
-                try:
-                    unchanged = page.is_file() and stamp.read_text("utf-8") == digest
-                except OSError:
-                    unchanged = False
-                if unchanged:
-                    continue
-            keep.append(entry)
-        builder.domain_indices = keep  # type: ignore[attr-defined]
-        try:
-            original()
-        finally:
-            builder.domain_indices = entries  # type: ignore[attr-defined]
-        if digest and any(e[0] == INDEX_NAME for e in keep):
-            stamp.write_text(digest, "utf-8")
-
-    builder.prepare_writing = prepare_writing  # type: ignore[method-assign]
-    builder.write_domain_indices = write_domain_indices  # type: ignore[attr-defined]
+    digest, mtime = pending
+    outdir = Path(app.builder.outdir)
+    try:
+        (outdir / STAMP).write_text(digest, "utf-8")
+        if mtime is not None:
+            page = outdir / f"{INDEX_NAME}{getattr(app.builder, 'out_suffix', '.html')}"
+            os.utime(page, ns=(page.stat().st_atime_ns, mtime))
+    except OSError:
+        pass  # only the next build's speed depends on it

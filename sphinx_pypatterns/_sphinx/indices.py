@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, cast, overload
 
 from docutils import nodes
 from sphinx.domains import Index, IndexEntry
@@ -11,15 +11,16 @@ from sphinx.util import texescape
 
 from .._core.evidence import plural
 from .._core.records import CitationRecord
+from .._core.targets import lines_label
 
 if TYPE_CHECKING:
     from .domain import PypatternsDomain
 
-__all__ = ["EvidenceIndex"]
+__all__ = ["EvidenceIndex", "LazyEntries"]
 
 
 def _range(rec: CitationRecord) -> str:
-    lines = f"L{rec['start']}" if rec["start"] == rec["end"] else f"L{rec['start']}\u2013{rec['end']}"
+    lines = f"L{lines_label(rec['start'], rec['end'])}"
     return f"{lines} {rec['symbol']}" if rec["symbol"] else lines
 
 
@@ -31,7 +32,13 @@ class EvidenceIndex(Index):
     shortname = "evidence"
 
     def generate(self, docnames: Iterable[str] | None = None) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
-        domain: PypatternsDomain = self.domain  # type: ignore[assignment]
+        # a list that makes its entries when read: the HTML builder holds every domain index
+        # over the whole write phase, the entries (one per citation) are wanted by one page
+        return cast("list[tuple[str, list[IndexEntry]]]", LazyEntries(self, docnames)), False
+
+    def entries(self, docnames: Iterable[str] | None = None) -> list[tuple[str, list[IndexEntry]]]:
+        """The index: one group per upstream, its files, each file's cited ranges."""
+        domain = cast("PypatternsDomain", self.domain)
         # Sphinx's LaTeX writer prints an entry's docname raw into \pageref: give it the label's form
         latex = getattr(getattr(domain.env, "_builder_cls", None), "format", "") == "latex"
         doc = _latex_docname if latex else str
@@ -76,7 +83,40 @@ class EvidenceIndex(Index):
                     extra = descr if latex else ""
                     entries.append(IndexEntry(_range(rec), 2, doc(rec["docname"]), rec["node_id"], extra, "", descr))
             content.append((upstream, entries))
-        return content, False
+        return content
+
+
+class LazyEntries(Sequence[tuple[str, list[IndexEntry]]]):
+    """:meth:`EvidenceIndex.entries`, made each time the index is read, never held."""
+
+    def __init__(self, index: EvidenceIndex, docnames: Iterable[str] | None) -> None:
+        self._index = index
+        self._docnames = list(docnames) if docnames is not None else None
+
+    def _made(self) -> list[tuple[str, list[IndexEntry]]]:
+        return self._index.entries(self._docnames)
+
+    def __bool__(self) -> bool:  # what Sphinx asks first: is there an index page at all?
+        wanted = set(self._docnames) if self._docnames is not None else None
+        return any(
+            r["upstream"] and r["path"]
+            for d, recs in cast("PypatternsDomain", self._index.domain).citations.items()
+            if wanted is None or d in wanted
+            for r in recs
+        )
+
+    def __iter__(self) -> Iterator[tuple[str, list[IndexEntry]]]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, list[IndexEntry]]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[str, list[IndexEntry]]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[str, list[IndexEntry]] | list[tuple[str, list[IndexEntry]]]:
+        return self._made()[i]
 
 
 def _order(rec: CitationRecord) -> tuple[int, int, str, str, int]:

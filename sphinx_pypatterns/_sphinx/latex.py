@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from docutils import nodes
 from sphinx import addnodes
@@ -11,7 +11,8 @@ from sphinx.builders.latex.transforms import ShowUrlsTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from .._core.records import LINES
-from .domain import PypatternsDomain
+from .._core.targets import lines_label
+from .access import domain_of
 from .tables import excerpt_block
 
 __all__ = ["PERMALINK", "DocnameSafeReferences", "PermalinkFootnotes", "PrintAnchors", "register_print"]
@@ -41,7 +42,7 @@ class PrintAnchors(SphinxPostTransform):
             self._compact_excerpts()
 
     def _compact_excerpts(self) -> None:
-        domain = cast("PypatternsDomain", self.env.get_domain("pp"))
+        domain = domain_of(self.env)
         records = {(d, r["node_id"]): r for d, recs in domain.citations.items() for r in recs}
         for para in list(self.document.findall(nodes.paragraph)):
             if para.parent is None:
@@ -53,9 +54,7 @@ class PrintAnchors(SphinxPostTransform):
                 rec = records.get((inline["pp-docname"], inline["pp-node-id"]))
                 if rec is None or rec["block"] or rec["verdict"] is None or not rec["verdict"][LINES]:
                     continue
-                caption = f"{rec['upstream']} {rec['path']}:{rec['start']}"
-                if rec["end"] != rec["start"]:
-                    caption += f"\u2013{rec['end']}"
+                caption = f"{rec['upstream']} {rec['path']}:{lines_label(rec['start'], rec['end'])}"
                 blocks.append(nodes.paragraph("", "", nodes.emphasis(caption, caption), classes=["pypatterns-caption"]))
                 blocks.append(excerpt_block(rec, "pypatterns-compact-excerpt"))
             if blocks:

@@ -9,6 +9,8 @@ from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from .._core.records import LINES, OK, CitationRecord
+from .._core.targets import lines_label
+from .access import domain_of
 from .config import evidence_rules
 from .domain import PypatternsDomain
 from .latex import PERMALINK
@@ -37,7 +39,7 @@ class PypatternsResolver(SphinxPostTransform):
     default_priority = 5
 
     def run(self, **kwargs: Any) -> None:
-        domain = cast("PypatternsDomain", self.env.get_domain("pp"))
+        domain = domain_of(self.env)
         # one page per doctree except in assembled builders (LaTeX, texinfo, singlehtml)
         single = getattr(getattr(self.env, "_builder_cls", None), "name", "") in ("html", "dirhtml", "text")
         docname = self.env.path2doc(self.document.get("source", "")) or "" if single else ""
@@ -76,8 +78,7 @@ class PypatternsResolver(SphinxPostTransform):
             return str(node["title"])
         if rec is None or not rec["path"]:
             return str(node["target"])
-        lines = str(rec["start"]) if rec["start"] == rec["end"] else f"{rec['start']}\u2013{rec['end']}"
-        return f"{rec['upstream']} {posixpath.basename(rec['path'])}:{lines}"
+        return f"{rec['upstream']} {posixpath.basename(rec['path'])}:{lines_label(rec['start'], rec['end'])}"
 
     def _cite(self, domain: PypatternsDomain, node: pp_cite) -> None:
         rec = self._record(domain, node)
@@ -109,7 +110,7 @@ class PypatternsResolver(SphinxPostTransform):
         manifest = domain.manifest
         if rec is not None and manifest is not None and rec["upstream"] in manifest.upstreams:
             upstream = manifest.upstreams[rec["upstream"]]
-            lines = str(rec["start"]) if rec["start"] == rec["end"] else f"{rec['start']}\u2013{rec['end']}"
+            lines = lines_label(rec["start"], rec["end"])
             caption += nodes.Text(f"{upstream.name} {upstream.tag}, {rec['path']}, lines {lines} (")
             url = domain.permalink(rec)
             caption += nodes.reference("permalink", "permalink", refuri=url, classes=[PERMALINK])
@@ -124,7 +125,7 @@ class PypatternsResolver(SphinxPostTransform):
 
     def _backlinks(self, domain: PypatternsDomain, node: pp_backlinks) -> None:
         docname = node["docname"]
-        record = next(iter(domain.headers.get(docname, [])), None)
+        record = domain.headers.get(docname)
         fields = nodes.field_list(classes=["pypatterns-backlinks"])
         if record is None or record["id"] != node["ppid"]:
             node.replace_self(fields)

@@ -11,7 +11,8 @@ from sphinx.util.docutils import SphinxRole
 from .._core.defaults import SLUG_RE
 from .._core.errors import TargetError
 from .._core.targets import parse_anchor, parse_target, split_title, visible
-from .log import warn
+from .access import domain_of
+from .log import as_subtype, warn
 from .nodes import pp_cite
 from .placement import included_source, location_of, role_line
 
@@ -36,7 +37,7 @@ def make_cite_node(
 
     ``source`` is the included file the citation is written in (see :func:`included_source`).
     """
-    domain = env.get_domain("pp")
+    domain = domain_of(env)
     counter = int(env.temp_data.get("pp_cite_counter") or 0) + 1
     env.temp_data["pp_cite_counter"] = counter
     node = pp_cite(
@@ -52,7 +53,7 @@ def make_cite_node(
     )
     node.line = lineno
     try:
-        target = parse_target(text, known_upstreams=domain.upstream_names())  # type: ignore[attr-defined]
+        target = parse_target(text, known_upstreams=domain.upstream_names())
     except TargetError as exc:
         message = exc.message
         if exc.subtype in ("empty_target", "bad_target") and "'upstream:path:LINE'" not in message:
@@ -62,7 +63,7 @@ def make_cite_node(
             written = f":::{{cite}} {shown}" if shown else "a cite directive with no target on its first line"
         else:
             written = f"{{cite}}`{shown}`"
-        warn(f"{message} (in {written})", exc.subtype, location_of(env, docname, source, lineno))
+        warn(f"{message} (in {written})", as_subtype(exc.subtype), location_of(env, docname, source, lineno))
         node["error"] = exc.subtype
         node["message"] = message
         return node

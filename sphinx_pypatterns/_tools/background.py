@@ -1,15 +1,16 @@
-"""Verifying citations in a helper process while Sphinx reads the pages. Free of Sphinx imports.
+"""The background verifier: a process that verifies citations while Sphinx reads the pages.
+Free of Sphinx imports.
 
-A build starts the helper (:meth:`Prefetch.start`) before it reads, hands it the
-pages it is about to read, and takes the helper's verdicts at ``env-updated``
-(:meth:`Prefetch.results`). The helper scans those pages as ``pypatterns check``
-does and verifies what it finds with the same :class:`Verifier`, on another CPU,
-while Sphinx parses. A citation the helper did not see, and every citation when
-the helper fails in any way, is verified in the build's own process: the helper
-changes when the work is done, never its result.
+A build starts it (:meth:`BackgroundVerifier.start`) before it reads, hands it the
+pages it is about to read, and takes its verdicts at ``env-updated``
+(:meth:`BackgroundVerifier.results`). It scans those pages as ``pypatterns check``
+does and verifies what it finds through the same :func:`verify_many`, on another CPU,
+while Sphinx parses. A citation it did not see, and every citation when it fails in
+any way, is verified in the build's own process: the background verifier changes when
+the work is done, never its result (``pypatterns_background_verify``).
 
-The helper speaks JSON: one request on its standard input, one verdict a line
-on its standard output, then ``"done"``.
+It speaks JSON: one request on its standard input, one verdict a line on its
+standard output, then ``"done"``.
 """
 
 from __future__ import annotations
@@ -25,23 +26,20 @@ from typing import IO, TYPE_CHECKING
 from .._core.checkouts import CheckoutSpec
 from .._core.errors import PypatternsError
 from .._core.scan import scan_page
-from .._core.targets import parse_target
+from .._core.targets import CitationKey, parse_target
 
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["Prefetch", "PrefetchKey", "Prefetched", "cpus_available"]
+__all__ = ["BackgroundVerdict", "BackgroundVerifier", "cpus_available"]
 
-#: How long a helper that has answered may take to exit before it is stopped.
+#: How long a background verifier that has answered may take to exit before it is stopped.
 _EXIT_SECONDS = 10.0
-
-#: (upstream, path, first line, last line, symbol) of a citation
-PrefetchKey = tuple[str, str, int, int, str]
 
 
 @dataclass(frozen=True)
-class Prefetched:
-    """A verdict from the helper; ``lines`` is ``None`` when it did not keep the cited lines."""
+class BackgroundVerdict:
+    """A verdict of the background verifier; ``lines`` is ``None`` when it did not keep the cited lines."""
 
     ok: bool
     subtype: str
@@ -56,12 +54,12 @@ def cpus_available() -> int:
     return os.cpu_count() or 1
 
 
-class Prefetch:
-    """The helper process of one build. Ends in :meth:`results` or :meth:`close`."""
+class BackgroundVerifier:
+    """The background verifier of one build. Ends in :meth:`results` or :meth:`close`."""
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self._proc: subprocess.Popen[bytes] | None = proc
-        #: Why :meth:`results` took nothing from the helper ("" when it answered).
+        #: Why :meth:`results` took nothing from the process ("" when it answered).
         self.failure = ""
 
     @classmethod
@@ -75,8 +73,8 @@ class Prefetch:
         keep_all_lines: bool,
         pages: Sequence[str | Path],
         command: Sequence[str] = (),
-    ) -> Prefetch | None:
-        """Start the helper on ``pages``; ``None`` if it cannot start (the build then verifies alone)."""
+    ) -> BackgroundVerifier | None:
+        """Start it on ``pages``; ``None`` if it cannot start (the build then verifies alone)."""
         import subprocess
 
         request = {
@@ -96,24 +94,24 @@ class Prefetch:
             )
         except OSError:
             return None
-        prefetch = cls(proc)
+        background = cls(proc)
         try:
             assert proc.stdin is not None
             proc.stdin.write(json.dumps(request).encode("utf-8"))
             proc.stdin.close()  # before Sphinx forks its readers, so none of them holds it open
         except OSError:
-            prefetch.close()
+            background.close()
             return None
-        return prefetch
+        return background
 
-    def results(self) -> dict[PrefetchKey, Prefetched]:
-        """Wait for the helper and take its verdicts: all of them, or none if it failed."""
+    def results(self) -> dict[CitationKey, BackgroundVerdict]:
+        """Wait for the process and take its verdicts: all of them, or none if it failed."""
         proc, self._proc = self._proc, None
         if proc is None:
             return {}
         import subprocess
 
-        found: dict[PrefetchKey, Prefetched] | None = None
+        found: dict[CitationKey, BackgroundVerdict] | None = None
         try:
             assert proc.stdout is not None
             found = _read_results(proc.stdout)
@@ -130,14 +128,14 @@ class Prefetch:
         return found if found is not None else {}
 
     def close(self) -> None:
-        """Stop the helper if it still runs (a build that ended before ``env-updated``)."""
+        """Stop the process if it still runs (a build that ended before ``env-updated``)."""
         proc, self._proc = self._proc, None
         if proc is not None:
             _end(proc)
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
-    """Close the helper's pipe, stop it if it still runs, and reap it."""
+    """Close the process's pipe, stop it if it still runs, and reap it."""
     if proc.stdout is not None:
         proc.stdout.close()
     if proc.poll() is None:
@@ -145,9 +143,9 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _read_results(stream: IO[bytes]) -> dict[PrefetchKey, Prefetched] | None:
+def _read_results(stream: IO[bytes]) -> dict[CitationKey, BackgroundVerdict] | None:
     """The verdicts of a complete, well-formed answer (one that ends in "done"); else ``None``."""
-    found: dict[PrefetchKey, Prefetched] = {}
+    found: dict[CitationKey, BackgroundVerdict] = {}
     for raw in stream:
         try:
             row = json.loads(raw)
@@ -157,17 +155,17 @@ def _read_results(stream: IO[bytes]) -> dict[PrefetchKey, Prefetched] | None:
             return found
         try:
             upstream, path, start, end, symbol, ok, subtype, message, lines = row
-            key = (str(upstream), str(path), int(start), int(end), str(symbol))
+            key = CitationKey(str(upstream), str(path), int(start), int(end), str(symbol))
             kept = None if lines is None else tuple(str(line) for line in lines)
-            found[key] = Prefetched(bool(ok), str(subtype), str(message), kept)
+            found[key] = BackgroundVerdict(bool(ok), str(subtype), str(message), kept)
         except (TypeError, ValueError):
             return None
-    return None  # no "done": the helper did not finish
+    return None  # no "done": the process did not finish
 
 
-def _citations(pages: Iterable[str], names: frozenset[str]) -> dict[tuple[PrefetchKey, bool], None]:
+def _citations(pages: Iterable[str], names: frozenset[str]) -> dict[tuple[CitationKey, bool], None]:
     """The well-formed citations of the pages, once each, with whether their lines are printed."""
-    found: dict[tuple[PrefetchKey, bool], None] = {}
+    found: dict[tuple[CitationKey, bool], None] = {}
     for page in pages:
         try:
             with open(page, "rb") as handle:
@@ -179,7 +177,7 @@ def _citations(pages: Iterable[str], names: frozenset[str]) -> dict[tuple[Prefet
                 target = parse_target(cite.target, known_upstreams=names)
             except PypatternsError:
                 continue  # the build reports it at read time
-            key = (target.upstream, target.path, target.start, target.end, cite.symbol)
+            key = CitationKey(target.upstream, target.path, target.start, target.end, cite.symbol)
             found[(key, cite.directive)] = None
     return found
 
@@ -210,27 +208,20 @@ class _Request:
 def run(request: _Request) -> Iterator[list[object]]:
     """Verify the citations of the requested pages; one row per distinct citation."""
     from .._core.manifest import load_manifest
-    from .._core.targets import CitationTarget
-    from .._core.verify import Verifier
+    from .._core.verify import FILES_HELD, Verifier, verify_many
 
     manifest = load_manifest(Path(request.manifest))
     found = _citations(request.pages, frozenset(manifest.names))
     keep = {key for key, directive in found if directive or request.keep_all_lines}
-    # file by file, each file's upstreams together: a blob two upstreams share is parsed once
-    keys = sorted({key for key, _ in found}, key=lambda k: (k[1], k[0], k[2], k[3], k[4]))
-    with Verifier(manifest, request.checkouts, max_bytes=request.max_bytes, max_files=16) as verifier:
-        for key in keys:
-            upstream, path, start, end, symbol = key
-            if upstream not in manifest.upstreams:
-                continue
-            target = CitationTarget(upstream, path, start, end)
-            verdict = verifier.verify(target, symbol, require_anchor=request.require_anchor)
+    keys = (key for key, _ in found if key.upstream in manifest.upstreams)
+    with Verifier(manifest, request.checkouts, max_bytes=request.max_bytes, max_files=FILES_HELD) as verifier:
+        for key, verdict in verify_many(verifier, keys, require_anchor=request.require_anchor):
             lines = list(verdict.lines) if key in keep else None
-            yield [upstream, path, start, end, symbol, verdict.ok, verdict.subtype, verdict.message, lines]
+            yield [*key, verdict.ok, verdict.subtype, verdict.message, lines]
 
 
 def main() -> int:
-    """The helper: a request on standard input, verdicts on standard output; no "done" on any error."""
+    """The process: a request on standard input, verdicts on standard output; no "done" on any error."""
     try:
         request = _Request.from_json(sys.stdin.buffer.read())
         # all at the end: the build reads only at env-updated, and a full pipe would stall the work

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .._core.defaults import SPAN_RULES
+from .._core.digest import json_digest
 from .._version import __version__
 
 __all__ = ["Entry", "PageResult", "VerdictCache", "cache_key"]
@@ -67,7 +68,7 @@ def cache_key(manifest_text: bytes, fingerprints: Mapping[str, str], options: Ma
         "checkouts": dict(sorted(fingerprints.items())),
         "options": dict(sorted(options.items())),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return json_digest(payload)
 
 
 class VerdictCache:

@@ -16,14 +16,13 @@ from .._core.errors import PypatternsError, TargetError
 from .._core.manifest import Manifest
 from .._core.pages import iter_pages
 from .._core.scan import FoundCitation, scan_page
-from .._core.targets import parse_target
+from .._core.targets import CitationKey, parse_target
 from .check_cache import Entry, PageResult, VerdictCache, cache_key
 from .new_page import cmd_new
 from .project import Project, project_of
 
 if TYPE_CHECKING:
-
-    from .._core.verify import Verifier
+    pass
 
 __all__ = ["main"]
 
@@ -74,52 +73,42 @@ def _fingerprints(manifest: Manifest, spec: CheckoutSpec, max_bytes: int) -> dic
     return prints
 
 
-class _LazyVerifier:
-    """The verifier, started on the first citation the cache does not hold (a warm check needs none)."""
-
-    def __init__(self, project: Project, manifest: Manifest) -> None:
-        self.project = project
-        self.manifest = manifest
-        self.verifier: Verifier | None = None
-
-    def check(self, found: FoundCitation) -> Entry:
-        try:
-            target = parse_target(found.target, known_upstreams=self.manifest.names)
-        except TargetError as exc:
-            return "", f"{exc.subtype}: {exc.message}"
-        written = found.raw.partition("\x00")[2].strip() if found.directive else ""
-        if written and not found.symbol:  # the build refuses it the same way, and verifies nothing
-            return target.upstream, f"bad_target: the :symbol: {written!r} is not a dotted Python name"
-        if self.verifier is None:
-            from .._core.verify import Verifier
-
-            self.verifier = Verifier(self.manifest, self.project.checkouts(), max_bytes=self.project.max_bytes)
-        verdict = self.verifier.verify(target, found.symbol, require_anchor=self.project.require_anchor)
-        return target.upstream, "" if verdict.ok else f"{verdict.subtype}: {target}: {verdict.message}"
-
-    def close(self) -> None:
-        if self.verifier is not None:
-            self.verifier.close()
+def _name(found: FoundCitation) -> str:
+    """A citation's key in the check cache: its text as written."""
+    return f"{'d' if found.directive else 'r'}{found.raw}"
 
 
-def _check_page(rel: str, text: str, cache: VerdictCache, checker: _LazyVerifier) -> PageResult:
-    result = PageResult()
-    for found in scan_page(rel, text):
-        name = f"{'d' if found.directive else 'r'}{found.raw}"
-        entry = cache.get(name)
-        if entry is None:
-            entry = checker.check(found)
-            cache.put(name, entry)
-        result.add(entry, f"{found.file}:{found.line}")
-    return result
+def _refusal(found: FoundCitation, manifest: Manifest) -> Entry | CitationKey:
+    """The entry of a citation refused as written, else the key it is verified by."""
+    try:
+        target = parse_target(found.target, known_upstreams=manifest.names)
+    except TargetError as exc:
+        return "", f"{exc.subtype}: {exc.message}"
+    written = found.raw.partition("\x00")[2].strip() if found.directive else ""
+    if written and not found.symbol:  # the build refuses it the same way, and verifies nothing
+        return target.upstream, f"bad_target: the :symbol: {written!r} is not a dotted Python name"
+    return CitationKey(target.upstream, target.path, target.start, target.end, found.symbol)
+
+
+def _verify_entries(project: Project, manifest: Manifest, wanted: dict[str, CitationKey]) -> dict[str, Entry]:
+    """The entries of the citations to verify, through the one verification path (none: no verifier starts)."""
+    if not wanted:
+        return {}
+    from .._core.verify import FILES_HELD, Verifier, verify_many
+
+    spec, max_bytes = project.checkouts(), project.max_bytes
+    with Verifier(manifest, spec, max_bytes=max_bytes, max_files=FILES_HELD) as verifier:
+        verdicts = dict(verify_many(verifier, wanted.values(), require_anchor=project.require_anchor))
+    entries: dict[str, Entry] = {}
+    for name, key in wanted.items():
+        verdict = verdicts[key]
+        entries[name] = key.upstream, "" if verdict.ok else f"{verdict.subtype}: {key.target}: {verdict.message}"
+    return entries
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     project = project_of(args)
     manifest = project.manifest()
-    per_upstream: Counter[str] = Counter()
-    failures: list[str] = []
-    count = 0
     start = time.monotonic()
     key = None
     if not args.no_cache and project.manifest_path is not None:
@@ -127,26 +116,57 @@ def _cmd_check(args: argparse.Namespace) -> int:
         prints = _fingerprints(manifest, project.checkouts(), project.max_bytes)
         key = cache_key(project.manifest_path.read_bytes(), prints, options)
     cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
-    checker = _LazyVerifier(project, manifest)
-    try:
-        for path, rel in iter_pages(project.srcdir, project.exclude, project.include):
-            try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
-                digest = hashlib.sha256(data).hexdigest()
-                result = cache.page(rel, digest)
-                if result is None:
-                    result = _check_page(rel, data.decode("utf-8"), cache, checker)
-                    cache.put_page(rel, digest, result)
-            except (UnicodeDecodeError, OSError) as exc:
-                failures.append(f"{rel}: source_encoding: cannot read: {exc}")
+    # every page read and scanned first; then one verification of what the cache does not hold
+    pages: list[tuple[str, str, PageResult | list[FoundCitation] | str]] = []
+    entries: dict[str, Entry] = {}
+    wanted: dict[str, CitationKey] = {}
+    for path, rel in iter_pages(project.srcdir, project.exclude, project.include):
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            digest = hashlib.sha256(data).hexdigest()
+            result = cache.page(rel, digest)
+            if result is not None:
+                pages.append((rel, digest, result))
                 continue
-            count += result.count
-            per_upstream.update(result.per_upstream)
-            failures.extend(result.failures)
-        cache.save()
-    finally:
-        checker.close()
+            found = list(scan_page(rel, data.decode("utf-8")))
+        except (UnicodeDecodeError, OSError) as exc:
+            pages.append((rel, "", f"{rel}: source_encoding: cannot read: {exc}"))
+            continue
+        for cite in found:
+            name = _name(cite)
+            if name in entries or name in wanted:
+                continue
+            cached = cache.get(name)
+            refused = cached if cached is not None else _refusal(cite, manifest)
+            if isinstance(refused, CitationKey):
+                wanted[name] = refused
+            else:
+                entries[name] = refused
+                if cached is None:
+                    cache.put(name, refused)
+        pages.append((rel, digest, found))
+    verified = _verify_entries(project, manifest, wanted)
+    for name, entry in verified.items():
+        cache.put(name, entry)
+    entries.update(verified)
+    per_upstream: Counter[str] = Counter()
+    failures: list[str] = []
+    count = 0
+    for rel, digest, outcome in pages:
+        if isinstance(outcome, str):
+            failures.append(outcome)
+            continue
+        if isinstance(outcome, list):
+            result = PageResult()
+            for cite in outcome:
+                result.add(entries[_name(cite)], f"{cite.file}:{cite.line}")
+            cache.put_page(rel, digest, result)
+            outcome = result
+        count += outcome.count
+        per_upstream.update(outcome.per_upstream)
+        failures.extend(outcome.failures)
+    cache.save()
     elapsed = time.monotonic() - start
     for name in sorted(per_upstream):
         print(f"{name:20} {per_upstream[name]:6d} citations")
@@ -157,7 +177,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pypatterns", description="sphinx-pypatterns helper commands")
+    parser = argparse.ArgumentParser(prog="pypatterns", description="sphinx-pypatterns commands: new pages, pinned checkouts, citation checks")
     sub = parser.add_subparsers(dest="command", required=True)
 
     new = sub.add_parser("new", help="write a new page with every required section in place")

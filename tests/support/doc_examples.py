@@ -31,7 +31,7 @@ from markdown_it import MarkdownIt
 from sybil import Document, Example, Region
 from sybil.parsers.myst import PythonCodeBlockParser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: tests/support/doc_examples.py
 FOLDERS = ("patterns", "smells")
 
 # Filled by the tests, printed by conftest's terminal summary.

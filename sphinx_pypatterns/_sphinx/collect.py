@@ -1,0 +1,185 @@
+"""What a page contributes, collected from its doctree once it is read (``process_doc``).
+
+The structure checks (the header right under the title, the required sections), the
+citation records with their sections, the candidates and cross-references, and a
+source note's repeated items.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from docutils import nodes
+from sphinx.addnodes import pending_xref
+from sphinx.environment import BuildEnvironment
+
+from .._core.records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord
+from .config import evidence_rules, required_sections
+from .log import warn
+from .nodes import pp_cite
+
+__all__ = ["Collected", "collect_page"]
+
+
+@dataclass
+class Collected:
+    """A page's records, as read (their verdicts come at ``env-updated``)."""
+
+    citations: list[CitationRecord] = field(default_factory=list)
+    candidates: list[CandidateRecord] = field(default_factory=list)
+    xrefs: list[list[str]] = field(default_factory=list)  # [kind, id] of every pp cross-reference
+    items: list[ItemRecord] = field(default_factory=list)
+
+
+#: pp_cite attributes copied into its CitationRecord at read time.
+_RECORDED = ("symbol", "lineno", "source", "block", "upstream", "path", "start", "end", "error", "message")
+
+
+def collect_page(
+    env: BuildEnvironment, docname: str, document: nodes.document, header: HeaderRecord | None
+) -> Collected:
+    """Check the page's structure, complete its ``header`` (title, sections) and collect its records."""
+    top = next((n for n in document.children if isinstance(n, nodes.section)), None)
+    title = top[0].astext() if top is not None and top.children and isinstance(top[0], nodes.title) else ""
+    if header is not None:
+        header["title"] = title or header["id"]
+    cards = [n for n in document.findall(nodes.container) if n.get("pp-kind")]
+    for card in cards[:1]:  # a second header has its own warning (duplicate_header)
+        _check_placement(card, top, docname)
+    if header is not None and top is not None:
+        header["sections"] = _section_lines(top)
+        _check_sections(env, header, top, docname)
+    page = Collected()
+    section_of = _section_titles(top)
+    if header is not None and header["kind"] == "source-note" and top is not None:
+        page.items = _repeated_items(top, docname, evidence_rules(env.config).repeated_section)
+    for node in document.findall(pp_cite):
+        page.citations.append(_citation_record(node, section_of))
+        # the record holds these now; the doctree, kept in memory until written, keeps only
+        # what the resolver reads (docname, node_id, title, target)
+        for key in _RECORDED:
+            node.attributes.pop(key, None)
+    for ref in document.findall(pending_xref):
+        if ref.get("refdomain") != "pp":
+            continue
+        target = str(ref.get("reftarget", ""))
+        if ref.get("reftype") == "candidate":
+            page.candidates.append(CandidateRecord(id=target, docname=docname, lineno=ref.line or 0))
+        else:
+            page.xrefs.append([str(ref.get("reftype")), target])
+    return page
+
+
+def _check_placement(card: nodes.Element, top: nodes.Element | None, docname: str) -> None:
+    location = (docname, card.line or 0)
+    parent = card.parent
+    if top is None or parent is not top:
+        warn(
+            f"the {card['pp-kind']} header must sit right under the page title, not inside "
+            f"{'a ' + parent.tagname if parent is not None else 'nothing'}",
+            "misplaced_header",
+            location,
+        )
+        return
+    before = parent.children[: parent.index(card)]
+    if any(not isinstance(n, (nodes.title, nodes.target, nodes.comment)) for n in before):
+        warn(f"the {card['pp-kind']} header must come right after the page title", "misplaced_header", location)
+
+
+def _check_sections(env: BuildEnvironment, record: HeaderRecord, top: nodes.Element, docname: str) -> None:
+    found: dict[str, nodes.section] = {}
+    for child in top.children:
+        if isinstance(child, nodes.section) and child.children:
+            found.setdefault(child[0].astext().strip().casefold(), child)
+    for name in required_sections(env.config, record["kind"]):
+        section = found.get(name.strip().casefold())
+        if section is None:
+            warn(
+                f"the {record['kind']} page has no section {name!r} directly under the title",
+                "missing_section",
+                (docname, record["lineno"]),
+            )
+        elif not any(not isinstance(c, (nodes.title, nodes.comment, nodes.target)) for c in section.children):
+            warn(f"the section {name!r} is empty", "empty_section", (docname, section[0].line or record["lineno"]))
+
+
+def _section_titles(top: nodes.Element | None) -> dict[int, str]:
+    """Map id() of every citation under a top-level section to that section's title."""
+    mapping: dict[int, str] = {}
+    if top is None:
+        return mapping
+    for child in top.children:
+        if isinstance(child, nodes.section) and child.children:
+            name = child[0].astext().strip()
+            for node in child.findall(pp_cite):
+                mapping[id(node)] = name
+    return mapping
+
+
+def _section_lines(top: nodes.Element) -> dict[str, int]:
+    """Casefolded title -> line of every section directly under the page title."""
+    lines: dict[str, int] = {}
+    for child in top.children:
+        if isinstance(child, nodes.section) and child.children:
+            lines.setdefault(child[0].astext().strip().casefold(), child[0].line or 0)
+    return lines
+
+
+def _repeated_items(top: nodes.Element, docname: str, title: str) -> list[ItemRecord]:
+    """The top-level list items of the section ``title``, with their citation counts."""
+    wanted = title.strip().casefold()
+    section = next(
+        (
+            c
+            for c in top.children
+            if isinstance(c, nodes.section) and c.children and c[0].astext().strip().casefold() == wanted
+        ),
+        None,
+    )
+    items: list[ItemRecord] = []
+    if section is None:
+        return items
+    for lst in section.children:
+        if not isinstance(lst, (nodes.bullet_list, nodes.enumerated_list)):
+            continue
+        for item in lst.children:
+            if not isinstance(item, nodes.list_item):
+                continue
+            cites = list(item.findall(pp_cite))
+            lineno = item.line or next((n.line for n in item.findall(nodes.Element) if n.line), 0)
+            words = " ".join(item.children[0].astext().split()) if item.children else ""
+            items.append(
+                ItemRecord(
+                    docname=docname,
+                    lineno=lineno or 0,
+                    citations=sum(1 for c in cites if c.get("upstream")),
+                    upstreams=sorted({str(c.get("upstream")) for c in cites if c.get("upstream")}),
+                    text=words[:60] + ("\u2026" if len(words) > 60 else ""),
+                )
+            )
+    return items
+
+
+def _citation_record(node: pp_cite, section_of: dict[int, str]) -> CitationRecord:
+    error = node.get("error")
+    verdict = None
+    if error:
+        verdict = (False, str(error), str(node.get("message", "")), ())
+    # interned: thousands of records repeat a few upstreams, paths and section titles
+    return CitationRecord(
+        target=node["target"],
+        upstream=sys.intern(node.get("upstream", "")),
+        path=sys.intern(node.get("path", "")),
+        start=node.get("start", 0),
+        end=node.get("end", 0),
+        symbol=node["symbol"],
+        title=node["title"],
+        docname=node["docname"],
+        lineno=node["lineno"],
+        source=str(node.get("source", "")),
+        node_id=node["node_id"],
+        block=bool(node.get("block")),
+        section=sys.intern(section_of.get(id(node), "")),
+        verdict=verdict,
+    )

@@ -1,0 +1,206 @@
+"""The global step, once per build at ``env-updated``: the cross-page rules, the verification of
+every citation not yet verified, the review rules, and the pages to write again.
+
+Verification takes, in order: the verdict a page read again had before (while the pin and,
+for a folder, the file's stamp hold), the background verifier's verdict, and else
+:func:`verify_many`, the one verification path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
+
+from .._core.checkouts import FolderCheckout, GitCheckout
+from .._core.errors import CheckoutError
+from .._core.manifest import Upstream
+from .._core.records import MESSAGE, OK, SUBTYPE, CitationRecord, VerdictRecord
+from .._core.verify import CitationKey, Verifier, verify_many
+from .._tools.background import BackgroundVerdict
+from .incremental import changed_views
+from .log import as_subtype, warn
+from .placement import location_of
+
+if TYPE_CHECKING:
+    from .domain import PypatternsDomain
+
+__all__ = ["PARSE_SUBTYPES", "citation_key", "global_step"]
+
+#: The verdict of every verified citation whose lines are not kept.
+_VERIFIED: VerdictRecord = (True, "", "", ())
+
+#: Refusals made while the page is read: they stand until the page is read again.
+PARSE_SUBTYPES = frozenset({"bad_target", "bad_path", "bad_lines", "empty_target", "unknown_upstream"})
+
+
+def citation_key(rec: CitationRecord) -> CitationKey:
+    return CitationKey(rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"])
+
+
+def global_step(
+    domain: PypatternsDomain, verifier: Verifier | None, background: Mapping[CitationKey, BackgroundVerdict]
+) -> list[str]:
+    """Check global rules, verify new citations, warn for the review rules; return the pages to rewrite."""
+    index = domain.index()
+    for record in domain.all_headers():
+        if record["kind"] != "smell":
+            continue
+        for target in record["inverts"]:
+            if ("pattern", target) not in index:
+                warn(
+                    f"the smell {record['id']!r} inverts {target!r}, which names no pattern",
+                    "unknown_pattern",
+                    (record["docname"], record["lineno"]),
+                )
+    _verify(domain, verifier, background)
+    domain.changed()
+    for finding in domain.picture().findings:
+        warn(finding.message, as_subtype(finding.subtype), (finding.docname, finding.lineno))
+    changed = changed_views(domain)
+    docset = sorted(domain.env.found_docs)
+    if domain.data["docset"] != docset:
+        # Sphinx rewrites only the toctree's parent, so a neighbour's next/previous links and every
+        # sidebar would be stale: a new or removed page rewrites every page, as a clean build would
+        first = not domain.data["docset"]
+        domain.data["docset"] = docset
+        if not first:
+            return docset
+    return changed
+
+
+def _verify(
+    domain: PypatternsDomain, verifier: Verifier | None, background: Mapping[CitationKey, BackgroundVerdict]
+) -> None:
+    manifest = domain.manifest
+    pins = cast("dict[str, str]", domain.data["pins"])
+    earlier = domain.take_earlier_verdicts()
+    if verifier is not None:
+        current: dict[str, str] = {}
+        origins: dict[str, str] = {}
+        folders: dict[str, FolderCheckout] = {}
+        for name, upstream in sorted((manifest.upstreams if manifest else {}).items()):
+            try:
+                checkout = verifier.checkout_for(name)
+                where, origins[name] = checkout.description, checkout.origin
+                if isinstance(checkout, GitCheckout):
+                    # a repository named in conf.py may receive the pinned commit later
+                    where += f"|commit {checkout.commit_state()}"
+                else:
+                    folders[name] = checkout
+            except CheckoutError as exc:
+                where, origins[name] = f"error:{exc}", "not materialised"
+            current[name] = _pin_state(upstream, where)
+        domain.data["origins"] = origins
+        changed = {name for name in set(current) | set(pins) if current.get(name) != pins.get(name)}
+        stale = _stale_files(domain, folders)
+        earlier = {
+            key: v
+            for key, v in earlier.items()
+            if key[0].upstream not in changed and (key[0].upstream, key[0].path) not in stale
+        }
+        if changed or stale:
+            for records in domain.citations.values():
+                for rec in records:
+                    if (
+                        (rec["upstream"] in changed or (rec["upstream"], rec["path"]) in stale)
+                        and rec["verdict"] is not None
+                        and rec["verdict"][SUBTYPE] not in PARSE_SUBTYPES
+                    ):
+                        rec["verdict"] = None
+        domain.data["pins"] = current
+    require_anchor = bool(domain.env.config.pypatterns_require_anchor)
+    # the cited lines are kept only where they are printed: cite directives, and
+    # inline citations when their compact excerpts are on
+    keep_inline_lines = bool(domain.env.config.pypatterns_print_inline_excerpts)
+    pending = {d: [r for r in recs if r["verdict"] is None] for d, recs in sorted(domain.citations.items())}
+    todo: list[CitationRecord] = []
+    for rec in (r for recs in pending.values() for r in recs):
+        if verifier is None or manifest is None or rec["upstream"] not in manifest.upstreams:
+            rec["verdict"] = (
+                False,
+                "no_manifest",
+                f"no manifest pins upstream {rec['upstream']!r}: set pypatterns_manifest in conf.py",
+                (),
+            )
+            continue
+        keep = rec["block"] or keep_inline_lines
+        key = citation_key(rec)
+        kept = earlier.get((key, rec["block"]))
+        if kept is not None:
+            rec["verdict"] = kept
+            continue
+        found = background.get(key)
+        if found is not None and (found.lines is not None or not keep):
+            rec["verdict"] = _record(found.ok, found.subtype, found.message, found.lines or (), keep)
+            continue
+        todo.append(rec)
+    if todo and verifier is not None:
+        # file by file, so the verifier holds few files at a time (the build's memory peak)
+        verdicts = dict(verify_many(verifier, map(citation_key, todo), require_anchor=require_anchor))
+        for rec in todo:
+            verdict = verdicts[citation_key(rec)]
+            keep = rec["block"] or keep_inline_lines
+            rec["verdict"] = _record(verdict.ok, verdict.subtype, verdict.message, verdict.lines, keep)
+    for docname, recs in pending.items():
+        _report(domain, docname, recs)
+
+
+def _record(ok: bool, subtype: str, message: str, lines: tuple[str, ...], keep: bool) -> VerdictRecord:
+    if ok and not keep:
+        return _VERIFIED  # shared (also in the pickled environment): never mutated in place
+    return (ok, subtype, message, tuple(lines) if keep else ())
+
+
+def _stale_files(domain: PypatternsDomain, folders: Mapping[str, FolderCheckout]) -> set[tuple[str, str]]:
+    """Stamp every cited file of a folder checkout; return the (upstream, path) whose stamp
+    changed since the last build: exactly their citations are verified again."""
+    before = cast("dict[str, dict[str, str]]", domain.data["stamps"])
+    stamps: dict[str, dict[str, str]] = {}
+    stale: set[tuple[str, str]] = set()
+    for records in domain.citations.values():
+        for rec in records:
+            name, path = rec["upstream"], rec["path"]
+            checkout = folders.get(name)
+            if checkout is None or not path:
+                continue
+            mine = stamps.setdefault(name, {})
+            if path not in mine:
+                mine[path] = checkout.stamp(path, domain.started_ns)
+                if before.get(name, {}).get(path) != mine[path]:
+                    stale.add((name, path))
+    domain.data["stamps"] = stamps
+    return stale
+
+
+def _report(domain: PypatternsDomain, docname: str, pending: list[CitationRecord]) -> None:
+    """Warn for every failed new citation of a page; a missing checkout once per upstream."""
+    missing_reported: set[str] = set()
+    for rec in pending:
+        verdict = rec["verdict"]
+        if verdict is None or verdict[OK]:
+            continue
+        # at the citation's line in its page, or in the file it was included from
+        where = location_of(domain.env, docname, rec.get("source", ""), rec["lineno"])
+        subtype = as_subtype(verdict[SUBTYPE])
+        if subtype in ("checkout_missing", "commit_missing", "no_manifest"):
+            if rec["upstream"] in missing_reported:
+                continue
+            missing_reported.add(rec["upstream"])
+            count = sum(1 for r in pending if r["upstream"] == rec["upstream"])
+            warn(
+                f"{count} citation(s) of {rec['upstream']!r} on this page cannot be verified: {verdict[MESSAGE]}",
+                subtype,
+                where,
+            )
+            continue
+        warn(f"{rec['target']}: {verdict[MESSAGE]}", subtype, where)
+
+
+def _pin_state(upstream: Upstream, where: str) -> str:
+    """What the verdicts of ``upstream`` depend on besides the files: the commit, the sources that
+    make its tree (they shape a missing file's message), the stdlib's Python (the parse hint) and
+    the checkout's state. Not the repository, tag or license: they change links, not verdicts."""
+    sources = [[s.name, s.version, s.sha256, s.mount] for s in upstream.sdists]
+    stdlib = [upstream.stdlib.python, upstream.stdlib.mount] if upstream.stdlib else None
+    return json.dumps([upstream.commit, sources, stdlib, upstream.git, where])

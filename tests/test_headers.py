@@ -163,3 +163,30 @@ def test_latex_and_text_writers_accept_every_node(project):
     for builder in ("latex", "text"):
         built = project(files, CONF, buildername=builder)
         assert built.warnings == "", built.warnings
+
+
+def test_a_second_header_warns_once_and_is_not_stored(tmp_path):
+    """One header per page: the second warns (duplicate_header) and shows up nowhere, so the
+    checklist, the inventory and evidence.json agree on what the page is."""
+    import json
+    import zlib
+
+    from conftest import build, write_project
+
+    second = "\n:::{pattern}\n:id: second\n:area: typing\n:rule: A rule nobody should see.\n:::\n"
+    write_project(
+        tmp_path,
+        {
+            "patterns/two.md": page("pattern", "first") + second,
+            "checklist.md": "# Checklist\n\n:::{pattern-checklist}\n:::\n",
+        },
+    )
+    built = build(tmp_path)
+    assert [w[2] for w in built.located()] == ["pypatterns.duplicate_header"]
+    out = built.app.outdir
+    assert "first" in (out / "checklist.html").read_text() and "second" not in (out / "checklist.html").read_text()
+    evidence = json.loads((out / "evidence.json").read_text())
+    assert [d["id"] for d in evidence["documents"] if d["docname"] == "patterns/two"] == ["first"]
+    inventory = (out / "objects.inv").read_bytes()
+    names = zlib.decompress(inventory.split(b"\n", 4)[4]).decode()
+    assert "first pp:pattern" in names and "second" not in names

@@ -40,6 +40,8 @@ class PypatternsResolver(SphinxPostTransform):
 
     def run(self, **kwargs: Any) -> None:
         domain = domain_of(self.env)
+        #: docname -> {node id -> record}: the records of the pages this doctree cites from
+        self._by_doc: dict[str, dict[str, CitationRecord]] = {}
         # one page per doctree except in assembled builders (LaTeX, texinfo, singlehtml)
         single = getattr(getattr(self.env, "_builder_cls", None), "name", "") in ("html", "dirhtml", "text")
         docname = self.env.path2doc(self.document.get("source", "")) or "" if single else ""
@@ -66,11 +68,10 @@ class PypatternsResolver(SphinxPostTransform):
             node.replace_self(dashboard_nodes(domain.picture(), node["docname"]))
 
     def _record(self, domain: PypatternsDomain, node: nodes.Element) -> CitationRecord | None:
-        by_doc = self.__dict__.setdefault("_by_doc", {})
-        if node["docname"] not in by_doc:
-            by_doc[node["docname"]] = {r["node_id"]: r for r in domain.citations.get(node["docname"], [])}
-        found: CitationRecord | None = by_doc[node["docname"]].get(node["node_id"])
-        return found
+        docname = str(node["docname"])
+        if docname not in self._by_doc:
+            self._by_doc[docname] = {r["node_id"]: r for r in domain.citations.get(docname, [])}
+        return self._by_doc[docname].get(str(node["node_id"]))
 
     @staticmethod
     def _label(rec: CitationRecord | None, node: nodes.Element | CitationRecord) -> str:

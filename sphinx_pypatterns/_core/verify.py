@@ -11,6 +11,7 @@ from types import TracebackType
 from .checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitCheckout, locate_checkout
 from .errors import CheckoutError, PypatternsError
 from .manifest import Manifest
+from .symbol_cache import SymbolCache
 from .symbols import SymbolTable, symbol_table
 from .targets import CitationKey, CitationTarget, anchor_occurs, lines_label
 
@@ -58,6 +59,8 @@ class Verifier:
     #: Hold at most this many files' lines (all are dropped when it is reached); ``None``: no limit.
     #: For callers that verify file by file, a small bound keeps memory flat.
     max_files: int | None = None
+    #: Symbol tables kept on disk between runs (none by default).
+    symbol_cache: SymbolCache = field(default_factory=lambda: SymbolCache(None))
     _open: dict[str, FolderCheckout | GitCheckout | CheckoutError] = field(default_factory=dict)
     _files: dict[tuple[str, str], _Blob | CheckoutError] = field(default_factory=dict)
     _blobs: dict[tuple[str, bool], _Blob] = field(default_factory=dict)
@@ -134,10 +137,14 @@ class Verifier:
             blob.parsed = True
             upstream = self.manifest.upstreams.get(target.upstream)
             hint = upstream.stdlib.python if upstream is not None and upstream.stdlib else ""
-            try:
-                blob.symbols = symbol_table("\n".join(blob.lines), filename=target.path, python_hint=hint)
-            except CheckoutError as exc:
-                blob.symbols_error = exc
+            text = "\n".join(blob.lines)
+            blob.symbols = self.symbol_cache.get(text)
+            if blob.symbols is None:
+                try:
+                    blob.symbols = symbol_table(text, filename=target.path, python_hint=hint)
+                    self.symbol_cache.put(text, blob.symbols)
+                except CheckoutError as exc:
+                    blob.symbols_error = exc
         if blob.symbols_error is not None:
             raise blob.symbols_error
         assert blob.symbols is not None

@@ -13,6 +13,7 @@ from sphinx.util.typing import ExtensionMetadata
 from .._core.checkouts import parse_checkouts_spec
 from .._core.errors import ManifestError
 from .._core.manifest import Manifest, load_manifest
+from .._core.symbol_cache import SymbolCache
 from .._core.verify import FILES_HELD, Verifier
 from .._tools.background import BackgroundVerifier, cpus_available
 from .._version import __version__
@@ -51,6 +52,11 @@ def _load_manifest(app: Sphinx) -> None:
     domain_of(app.env).data["manifest"] = manifest
 
 
+def symbol_cache_folder(app: Sphinx) -> Path:
+    """Where the symbol tables of cited files are kept between builds (shared with ``pypatterns check``)."""
+    return Path(app.srcdir, ".pypatterns", "symbols")
+
+
 def checkouts_spec(app: Sphinx) -> tuple[str, dict[str, str]]:
     value = os.environ.get("PYPATTERNS_CHECKOUTS") or app.config.pypatterns_checkouts
     return parse_checkouts_spec(value or "", base=app.srcdir)
@@ -84,6 +90,7 @@ def _start_background(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -
         require_anchor=app.config.pypatterns_require_anchor,
         keep_all_lines=app.config.pypatterns_print_inline_excerpts,
         pages=pages,
+        symbol_cache=symbol_cache_folder(app),
     )
     if background is not None:
         _BACKGROUND[app] = background
@@ -114,7 +121,8 @@ def _on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
         return global_step(domain, None, verdicts)
     spec = checkouts_spec(app)
     max_bytes = app.config.pypatterns_max_file_bytes
-    with Verifier(domain.manifest, spec, max_bytes=max_bytes, max_files=FILES_HELD) as verifier:
+    cache = SymbolCache(symbol_cache_folder(app))
+    with Verifier(domain.manifest, spec, max_bytes=max_bytes, max_files=FILES_HELD, symbol_cache=cache) as verifier:
         return global_step(domain, verifier, verdicts)
 
 

@@ -72,6 +72,7 @@ class BackgroundVerifier:
         require_anchor: bool,
         keep_all_lines: bool,
         pages: Sequence[str | Path],
+        symbol_cache: Path | None = None,
         command: Sequence[str] = (),
     ) -> BackgroundVerifier | None:
         """Start it on ``pages``; ``None`` if it cannot start (the build then verifies alone)."""
@@ -84,6 +85,7 @@ class BackgroundVerifier:
             "require_anchor": require_anchor,
             "keep_all_lines": keep_all_lines,
             "pages": [os.fspath(p) for p in pages],
+            "symbol_cache": os.fspath(symbol_cache) if symbol_cache is not None else "",
         }
         try:
             proc = subprocess.Popen(
@@ -190,6 +192,7 @@ class _Request:
     require_anchor: bool
     keep_all_lines: bool
     pages: tuple[str, ...]
+    symbol_cache: str
 
     @classmethod
     def from_json(cls, data: bytes) -> _Request:
@@ -202,19 +205,24 @@ class _Request:
             require_anchor=bool(raw["require_anchor"]),
             keep_all_lines=bool(raw["keep_all_lines"]),
             pages=tuple(str(p) for p in raw["pages"]),
+            symbol_cache=str(raw.get("symbol_cache") or ""),
         )
 
 
 def run(request: _Request) -> Iterator[list[object]]:
     """Verify the citations of the requested pages; one row per distinct citation."""
     from .._core.manifest import load_manifest
+    from .._core.symbol_cache import SymbolCache
     from .._core.verify import FILES_HELD, Verifier, verify_many
 
     manifest = load_manifest(Path(request.manifest))
     found = _citations(request.pages, frozenset(manifest.names))
     keep = {key for key, directive in found if directive or request.keep_all_lines}
     keys = (key for key, _ in found if key.upstream in manifest.upstreams)
-    with Verifier(manifest, request.checkouts, max_bytes=request.max_bytes, max_files=FILES_HELD) as verifier:
+    cache = SymbolCache(request.symbol_cache or None)
+    with Verifier(
+        manifest, request.checkouts, max_bytes=request.max_bytes, max_files=FILES_HELD, symbol_cache=cache
+    ) as verifier:
         for key, verdict in verify_many(verifier, keys, require_anchor=request.require_anchor):
             lines = list(verdict.lines) if key in keep else None
             yield [*key, verdict.ok, verdict.subtype, verdict.message, lines]

@@ -90,14 +90,18 @@ def _refusal(found: FoundCitation, manifest: Manifest) -> Entry | CitationKey:
     return CitationKey(target.upstream, target.path, target.start, target.end, found.symbol)
 
 
-def _verify_entries(project: Project, manifest: Manifest, wanted: dict[str, CitationKey]) -> dict[str, Entry]:
+def _verify_entries(
+    project: Project, manifest: Manifest, wanted: dict[str, CitationKey], *, symbol_cache: bool
+) -> dict[str, Entry]:
     """The entries of the citations to verify, through the one verification path (none: no verifier starts)."""
     if not wanted:
         return {}
+    from .._core.symbol_cache import SymbolCache
     from .._core.verify import FILES_HELD, Verifier, verify_many
 
     spec, max_bytes = project.checkouts(), project.max_bytes
-    with Verifier(manifest, spec, max_bytes=max_bytes, max_files=FILES_HELD) as verifier:
+    cache = SymbolCache(project.srcdir / ".pypatterns" / "symbols" if symbol_cache else None)  # the build's, too
+    with Verifier(manifest, spec, max_bytes=max_bytes, max_files=FILES_HELD, symbol_cache=cache) as verifier:
         verdicts = dict(verify_many(verifier, wanted.values(), require_anchor=project.require_anchor))
     entries: dict[str, Entry] = {}
     for name, key in wanted.items():
@@ -146,7 +150,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 if cached is None:
                     cache.put(name, refused)
         pages.append((rel, digest, found))
-    verified = _verify_entries(project, manifest, wanted)
+    verified = _verify_entries(project, manifest, wanted, symbol_cache=not args.no_cache)
     for name, entry in verified.items():
         cache.put(name, entry)
     entries.update(verified)
@@ -177,7 +181,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pypatterns", description="sphinx-pypatterns commands: new pages, pinned checkouts, citation checks")
+    parser = argparse.ArgumentParser(
+        prog="pypatterns", description="sphinx-pypatterns commands: new pages, pinned checkouts, citation checks"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     new = sub.add_parser("new", help="write a new page with every required section in place")
@@ -201,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
             cmd.add_argument(
                 "--no-cache",
                 action="store_true",
-                help="ignore and keep no verdict cache (.pypatterns/check-cache.json)",
+                help="read and keep no cache: neither verdicts (.pypatterns/check-cache.json) nor symbols (.pypatterns/symbols/)",
             )
         if name == "sync":
             cmd.add_argument("--upstream", action="append", metavar="NAME", help="only this upstream (repeatable)")

@@ -27,6 +27,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 
 from .._core.digest import json_digest
+from .indices import LazyEntries
 
 __all__ = ["INDEX_NAME", "TEMPLATES", "add_templates", "on_page_context", "write_stamps"]
 
@@ -68,8 +69,11 @@ def on_page_context(
     """``html-page-context``: the evidence index's entries, made once; the page kept when unchanged."""
     if pagename != INDEX_NAME or templatename != "domainindex.html" or app.builder.format != "html":
         return None
-    content = list(context.get("content") or ())
-    context["content"] = content  # the template reads it twice: made once, freed with the page
+    lazy = context.get("content")
+    # made once (``list()`` of the lazy list itself would ask its length first: making it twice);
+    # the template reads it twice, and it is freed with the page
+    content = lazy.made() if isinstance(lazy, LazyEntries) else list(lazy or ())
+    context["content"] = content
     digest = _digest(app, content)
     outdir = Path(app.builder.outdir)
     page = outdir / f"{INDEX_NAME}{getattr(app.builder, 'out_suffix', '.html')}"

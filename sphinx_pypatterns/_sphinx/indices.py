@@ -93,7 +93,8 @@ class LazyEntries(Sequence[tuple[str, list[IndexEntry]]]):
         self._index = index
         self._docnames = list(docnames) if docnames is not None else None
 
-    def _made(self) -> list[tuple[str, list[IndexEntry]]]:
+    def made(self) -> list[tuple[str, list[IndexEntry]]]:
+        """The entries, made now (each call makes them again)."""
         return self._index.entries(self._docnames)
 
     def __bool__(self) -> bool:  # what Sphinx asks first: is there an index page at all?
@@ -106,17 +107,17 @@ class LazyEntries(Sequence[tuple[str, list[IndexEntry]]]):
         )
 
     def __iter__(self) -> Iterator[tuple[str, list[IndexEntry]]]:
-        return iter(self._made())
+        return iter(self.made())
 
     def __len__(self) -> int:
-        return len(self._made())
+        return len(self.made())
 
     @overload
     def __getitem__(self, i: int) -> tuple[str, list[IndexEntry]]: ...
     @overload
     def __getitem__(self, i: slice) -> list[tuple[str, list[IndexEntry]]]: ...
     def __getitem__(self, i: int | slice) -> tuple[str, list[IndexEntry]] | list[tuple[str, list[IndexEntry]]]:
-        return self._made()[i]
+        return self.made()[i]
 
 
 def _order(rec: CitationRecord) -> tuple[int, int, str, str, int]:

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import build, write_project
+from conftest import build
 from support.builds import PID_CONF, html_tree
 from support.evidence_project import (
     COUNTER,
@@ -23,7 +23,7 @@ from support.evidence_project import (
     smell_page,
     write_evidence_project,
 )
-from support.upstreams import make_upstream, manifest_text
+from support.upstreams import cited_project, make_upstream
 
 from sphinx_pypatterns._core.evidence import EvidenceRules, compute_picture
 
@@ -426,11 +426,7 @@ def test_the_evidence_index_entries_are_made_once_per_html_build(tmp_path, monke
     made: list[object] = []
     real = EvidenceIndex.entries
     monkeypatch.setattr(EvidenceIndex, "entries", lambda self, docnames=None: made.append(1) or real(self, docnames))
-    repo, pin = make_upstream(tmp_path)
-    conf = f'pypatterns_manifest = "upstreams.toml"\npypatterns_checkouts = ["up={repo}"]\n'
-    page = "# P\n\nSee {cite}`HTTPError <up:pkg/errors.py:6-11>`.\n"
-    src = tmp_path / "src"
-    write_project(src, {"p.md": page, "upstreams.toml": manifest_text("up", pin)}, conf)
+    src, _, _ = cited_project(tmp_path, "# P\n\nSee {cite}`HTTPError <up:pkg/errors.py:6-11>`.\n")
     built = build(src, freshenv=True)
     assert "HTTPError" in (built.app.outdir / "pp-evidence.html").read_text()
     assert len(made) == 1

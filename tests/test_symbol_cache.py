@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
-from conftest import build, write_project
-from support.upstreams import make_upstream, manifest_text
+from conftest import build
+from support.upstreams import cited_project, make_upstream, manifest_text
 
 from sphinx_pypatterns import CitationTarget, Verifier, parse_manifest
 from sphinx_pypatterns._core import verify as verify_module
@@ -78,11 +78,7 @@ def test_a_folder_that_cannot_be_written_only_costs_speed(tmp_path, parses):
 
 
 def test_the_build_keeps_the_spans_and_a_clean_build_reads_them(tmp_path, parses):
-    repo, pin = make_upstream(tmp_path)
-    conf = f'pypatterns_manifest = "upstreams.toml"\npypatterns_checkouts = ["up={repo}"]\n'
-    page = "# P\n\nSee {cite}`HTTPError <up:pkg/errors.py:6-11>` and {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n"
-    src = tmp_path / "src"
-    write_project(src, {"p.md": page, "upstreams.toml": manifest_text("up", pin)}, conf)
+    src, _, _ = cited_project(tmp_path, "# P\n\nSee {cite}`HTTPError <up:pkg/errors.py:6-11>` and {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n")
     first = build(src, freshenv=True)
     assert parses == ["pkg/errors.py"]
     assert list((src / ".pypatterns" / "symbols").rglob("*.json"))

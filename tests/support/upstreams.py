@@ -9,7 +9,7 @@ import tarfile
 import textwrap
 from pathlib import Path
 
-from conftest import make_repo
+from conftest import make_repo, write_project
 
 ERRORS_V1 = textwrap.dedent('''\
     """Errors."""
@@ -88,6 +88,16 @@ BACKEND = textwrap.dedent("""\
     def build_sdist(sdist_directory, config_settings=None):
         raise RuntimeError("not needed")
     """)
+
+
+def cited_project(root: Path, page: str) -> tuple[Path, Path, str]:
+    """A project of one page ``p.md`` citing :func:`make_upstream`'s repository as ``up``:
+    (source folder, repository, pinned commit)."""
+    repo, pin = make_upstream(root)
+    conf = f'pypatterns_manifest = "upstreams.toml"\npypatterns_checkouts = ["up={repo}"]\n'
+    src = root / "src"
+    write_project(src, {"p.md": page, "upstreams.toml": manifest_text("up", pin)}, conf)
+    return src, repo, pin
 
 
 def make_sdist(

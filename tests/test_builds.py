@@ -131,7 +131,23 @@ def test_domain_data_keys_change_only_with_data_version():
 
     keys = sorted(PypatternsDomain.initial_data)
     assert (PypatternsDomain.data_version, keys) == (
-        9,  # 9: one header per page, a mapping
+        10,  # 10: the views' key
         ["candidates", "citations", "digests", "docset", "globals", "headers", "items", "manifest", "names",
-         "origins", "pins", "stamps", "view", "xrefs"],
+         "origins", "pins", "stamps", "view", "view_key", "xrefs"],
     )  # fmt: skip
+
+
+def test_the_extensions_own_folder_is_never_read_as_pages(tmp_path):
+    """``SRCDIR/.pypatterns/`` holds the checkouts (an sdist's own README and docs) and the caches:
+    excluded by the extension itself, whatever conf.py's ``exclude_patterns`` says."""
+    files = {"index.md": "# Home\n\nText.\n"}
+    write_project(tmp_path / "p", files, 'exclude_patterns = ["_build"]\n')
+    upstream_docs = tmp_path / "p/.pypatterns/checkouts/up/docs"
+    upstream_docs.mkdir(parents=True)
+    (upstream_docs / "README.md").write_text("# The upstream's README\n\n```{unknown-directive}\n```\n")
+    (tmp_path / "p/.pypatterns/checkouts/up/HISTORY.rst").write_text("History\n=======\n\n.. bad::\n")
+    built = build(tmp_path / "p", freshenv=True)
+    assert built.warnings == ""
+    assert sorted(built.app.env.found_docs) == ["index"]
+    assert ".pypatterns" in built.app.config.exclude_patterns
+    assert built.app.config.exclude_patterns.count(".pypatterns") == 1

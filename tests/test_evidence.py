@@ -430,3 +430,48 @@ def test_the_evidence_index_entries_are_made_once_per_html_build(tmp_path, monke
     built = build(src, freshenv=True)
     assert "HTTPError" in (built.app.outdir / "pp-evidence.html").read_text()
     assert len(made) == 1
+
+
+def test_a_kept_evidence_index_makes_no_entries_and_no_navigation(tmp_path, upstream, monkeypatch):
+    """A prose edit keeps the index page: its entries are not made, the theme is given no toctree
+    to lay out, and no page's view of the global data is made again except the edited page's."""
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    from sphinx_pypatterns._sphinx import incremental
+    from sphinx_pypatterns._sphinx.indices import EvidenceIndex
+
+    repo, pin = upstream
+    inc = write_evidence_project(tmp_path / "inc", repo, pin, evidence_files(), 'html_theme = "furo"\n')
+    first = build(inc)
+    made: list[object] = []
+    tocs: list[str] = []
+    views: list[str] = []
+    real_entries, real_toc, real_view = (
+        EvidenceIndex.entries,
+        StandaloneHTMLBuilder._get_local_toctree,
+        incremental.view_of,
+    )
+    monkeypatch.setattr(EvidenceIndex, "entries", lambda self, d=None: made.append(1) or real_entries(self, d))
+    monkeypatch.setattr(
+        StandaloneHTMLBuilder,
+        "_get_local_toctree",
+        lambda self, doc, *a, **k: tocs.append(doc) or real_toc(self, doc, *a, **k),
+    )
+    monkeypatch.setattr(incremental, "view_of", lambda domain, doc: views.append(doc) or real_view(domain, doc))
+    index = Path(first.app.outdir) / "pp-evidence.html"
+    before = index.read_bytes()
+    thin = inc / "patterns/thin.md"
+    thin.write_text(thin.read_text().replace("Text for why.", "Text for why, reworded."))
+    build(inc)
+    assert index.read_bytes() == before
+    assert made == [] and "pp-evidence" not in tocs and "patterns/thin" in tocs
+    assert views == ["patterns/thin"]
+    # evidence moved: the index is made once, with its navigation, and every view is made again
+    thin.write_text(thin.read_text().replace("Evidence: ", f"Evidence: {ROOT_TWO} ", 1))
+    third = build(inc)
+    assert len(made) == 1 and "pp-evidence" in tocs and len(views) > 2
+    clean = tmp_path / "clean"
+    shutil.copytree(inc, clean, ignore=shutil.ignore_patterns("_build"))
+    fresh = build(clean, freshenv=True)
+    for page in ("pp-evidence", "patterns/thin"):
+        assert (third.app.outdir / f"{page}.html").read_bytes() == (fresh.app.outdir / f"{page}.html").read_bytes()

@@ -78,7 +78,9 @@ def test_a_folder_that_cannot_be_written_only_costs_speed(tmp_path, parses):
 
 
 def test_the_build_keeps_the_spans_and_a_clean_build_reads_them(tmp_path, parses):
-    src, _, _ = cited_project(tmp_path, "# P\n\nSee {cite}`HTTPError <up:pkg/errors.py:6-11>` and {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n")
+    src, _, _ = cited_project(
+        tmp_path, "# P\n\nSee {cite}`HTTPError <up:pkg/errors.py:6-11>` and {cite}`HTTPError <up:pkg/errors.py:6-7>`.\n"
+    )
     first = build(src, freshenv=True)
     assert parses == ["pkg/errors.py"]
     assert list((src / ".pypatterns" / "symbols").rglob("*.json"))
@@ -88,3 +90,49 @@ def test_the_build_keeps_the_spans_and_a_clean_build_reads_them(tmp_path, parses
     second = build(src, freshenv=True)
     assert parses == []
     assert second.html("p") == html and second.warnings == first.warnings
+
+
+def test_many_files_parse_in_worker_processes_with_the_same_verdicts(tmp_path, monkeypatch, parses):
+    """verify_many(workers=2) parses in spawned workers, a few files ahead: the verdicts equal the
+    serial ones, for good files, a file Python cannot parse, a missing file, a text file, and a
+    file two upstreams share (parsed once); a warm symbol cache starts no worker."""
+    from conftest import make_repo
+
+    from sphinx_pypatterns._core.verify import CitationKey, verify_many
+
+    files: dict[str, str | bytes | None] = {
+        f"pkg/m{i:02d}.py": f"import os\n\n\nclass C{i}:\n    def run(self):\n        return {i}\n" for i in range(40)
+    }
+    files["pkg/broken.py"] = "def f(:\n    pass\n"
+    files["README.txt"] = "C1 is a class\n"
+    (pin,) = make_repo(tmp_path / "repo", [files])
+    manifest = parse_manifest(manifest_text("up", pin) + "\n" + manifest_text("two", pin))
+    spec = ("/nonexistent", {"up": str(tmp_path / "repo"), "two": str(tmp_path / "repo")})
+    keys = [CitationKey("up", f"pkg/m{i:02d}.py", 4, 6, f"C{i}") for i in range(40)]
+    keys += [CitationKey("two", "pkg/m07.py", 5, 6, "C7.run"), CitationKey("two", "pkg/m07.py", 1, 1, "C7")]
+    keys += [CitationKey("up", "pkg/broken.py", 1, 2, "f"), CitationKey("up", "pkg/gone.py", 1, 1, "g")]
+    keys += [CitationKey("up", "README.txt", 1, 1, "C1"), CitationKey("up", "pkg/m03.py", 4, 5, "C3.nope")]
+    submitted: list[str] = []
+    real = verify_module._ParsePool.submit
+    monkeypatch.setattr(
+        verify_module._ParsePool,
+        "submit",
+        lambda self, text, name, hint: submitted.append(name) or real(self, text, name, hint),
+    )
+
+    def run(workers: int, folder: object) -> dict[CitationKey, object]:
+        with Verifier(manifest, spec, max_files=16, symbol_cache=SymbolCache(folder)) as verifier:
+            return dict(verify_many(verifier, keys, require_anchor=True, workers=workers))
+
+    serial = run(1, None)
+    assert submitted == [] and len(parses) == 41
+    parses.clear()
+    parallel = run(2, tmp_path / "symbols")
+    assert parallel == serial
+    assert parses == []  # all in the workers
+    assert sorted(submitted) == sorted([f"pkg/m{i:02d}.py" for i in range(40)] + ["pkg/broken.py"])
+    assert [serial[k].subtype for k in keys[-4:]] == ["unparsable", "missing_file", "", "unknown_symbol"]
+    assert serial[keys[41]].subtype == "anchor_mismatch" and serial[keys[40]].ok
+    submitted.clear()
+    assert run(2, tmp_path / "symbols") == serial
+    assert submitted == ["pkg/broken.py"]  # never kept: Python's reason is computed again

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import tokenize
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import groupby
 from types import TracebackType
 
 from .checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitCheckout, locate_checkout
@@ -15,11 +19,21 @@ from .symbol_cache import SymbolCache
 from .symbols import SymbolTable, symbol_table
 from .targets import CitationKey, CitationTarget, anchor_occurs, lines_label
 
-__all__ = ["FILES_HELD", "CitationKey", "Verdict", "Verifier", "verify_many"]
+__all__ = ["FILES_HELD", "PARSE_POOL_MIN_FILES", "CitationKey", "Verdict", "Verifier", "verify_many"]
 
 #: Files a verifier holds at a time when it verifies file by file (:func:`verify_many`):
 #: the build's memory stays flat however many files are cited.
 FILES_HELD = 16
+
+#: Distinct cited files a verification needs before :func:`verify_many` parses in worker
+#: processes: starting them costs more than parsing a few files here.
+PARSE_POOL_MIN_FILES = 32
+
+#: Files :func:`verify_many` reads ahead of the one it verifies, per worker process.
+_AHEAD_PER_WORKER = 3
+
+#: What a worker sends back: the table, or the message and subtype of the file's ``unparsable`` error.
+_Parsed = tuple[SymbolTable | None, str, str]
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,8 @@ class _Blob:
     symbols: SymbolTable | None = None
     symbols_error: CheckoutError | None = None
     parsed: bool = False
+    #: The worker's parse of this file, under way (:func:`verify_many`).
+    pending: Future[_Parsed] | None = None
 
 
 @dataclass
@@ -106,9 +122,8 @@ class Verifier:
                 blob_key = (content_key, _is_python(target.path))
                 blob = self._blobs.get(blob_key)
                 if blob is None:
-                    if self.max_files is not None and len(self._blobs) >= self.max_files:
-                        self._blobs.clear()
-                        self._files.clear()
+                    if self.max_files is not None:
+                        self._forget_oldest(self.max_files - 1)
                     blob = _decode_blob(target.path, data)
                     self._blobs[blob_key] = blob
                 cached = blob
@@ -121,6 +136,16 @@ class Verifier:
             raise cached
         return cached
 
+    def _forget_oldest(self, keep: int) -> None:
+        """Hold at most ``keep`` files: the first read are forgotten first (and reread if asked again)."""
+        if len(self._blobs) <= keep:
+            return
+        while len(self._blobs) > keep:
+            del self._blobs[next(iter(self._blobs))]
+        held = {id(b) for b in self._blobs.values()}
+        for key in [k for k, v in self._files.items() if isinstance(v, _Blob) and id(v) not in held]:
+            del self._files[key]
+
     def _explain_missing(self, target: CitationTarget, exc: CheckoutError) -> CheckoutError:
         upstream = self.manifest.upstreams.get(target.upstream)
         if upstream is not None and upstream.sdists and not upstream.git:
@@ -132,16 +157,18 @@ class Verifier:
             )
         return exc
 
+    def _hint(self, target: CitationTarget) -> str:
+        upstream = self.manifest.upstreams.get(target.upstream)
+        return upstream.stdlib.python if upstream is not None and upstream.stdlib else ""
+
     def _symbols(self, target: CitationTarget, blob: _Blob) -> SymbolTable:
         if not blob.parsed:
             blob.parsed = True
-            upstream = self.manifest.upstreams.get(target.upstream)
-            hint = upstream.stdlib.python if upstream is not None and upstream.stdlib else ""
             text = "\n".join(blob.lines)
             blob.symbols = self.symbol_cache.get(text)
             if blob.symbols is None:
                 try:
-                    blob.symbols = symbol_table(text, filename=target.path, python_hint=hint)
+                    blob.symbols = symbol_table(text, filename=target.path, python_hint=self._hint(target))
                     self.symbol_cache.put(text, blob.symbols)
                 except CheckoutError as exc:
                     blob.symbols_error = exc
@@ -149,6 +176,39 @@ class Verifier:
             raise blob.symbols_error
         assert blob.symbols is not None
         return blob.symbols
+
+    def _parse_ahead(self, keys: list[CitationKey], pool: _ParsePool) -> tuple[_Blob, str, Future[_Parsed]] | None:
+        """Read the file of ``keys`` (one file's citations) and, when its symbols are wanted and
+        neither held nor kept in the symbol cache, start parsing it in ``pool``."""
+        target = keys[0].target
+        if not _is_python(target.path) or not any(k.symbol for k in keys):
+            return None
+        try:
+            blob = self._blob(target)
+        except CheckoutError:
+            return None  # verify() gives the verdict
+        if blob.parsed:
+            return None
+        text = "\n".join(blob.lines)
+        if blob.pending is None:  # a file two upstreams share is parsed once
+            cached = self.symbol_cache.get(text)
+            if cached is not None:
+                blob.symbols, blob.parsed = cached, True
+                return None
+            blob.pending = pool.submit(text, target.path, self._hint(target))
+        return blob, text, blob.pending
+
+    def _parsed(self, blob: _Blob, text: str, parsed: _Parsed) -> None:
+        blob.pending = None
+        if blob.parsed:
+            return
+        table, message, subtype = parsed
+        blob.parsed = True
+        if table is None:
+            blob.symbols_error = CheckoutError(message, subtype=subtype)
+        else:
+            blob.symbols = table
+            self.symbol_cache.put(text, table)
 
     def verify(self, target: CitationTarget, symbol: str = "", *, require_anchor: bool = False) -> Verdict:
         """Verify one citation; never raises for bad input, returns a failed verdict."""
@@ -206,12 +266,77 @@ class Verifier:
 
 
 def verify_many(
-    verifier: Verifier, keys: Iterable[CitationKey], *, require_anchor: bool
+    verifier: Verifier, keys: Iterable[CitationKey], *, require_anchor: bool, workers: int = 1
 ) -> Iterator[tuple[CitationKey, Verdict]]:
     """Verify each distinct citation once, file by file: the one verification path of the build,
-    the background verifier and ``pypatterns check``."""
-    for key in sorted(set(keys), key=CitationKey.file_order):
+    the background verifier and ``pypatterns check``.
+
+    With ``workers`` of 2 or more and at least :data:`PARSE_POOL_MIN_FILES` files, the files'
+    symbols are parsed in that many worker processes (started only when a file is not in the
+    symbol cache), a few files ahead of the one verified; the verdicts are the same.
+    """
+    ordered = sorted(set(keys), key=CitationKey.file_order)
+    files = [list(group) for _, group in groupby(ordered, key=lambda k: (k.path, k.upstream))]
+    if workers < 2 or len(files) < PARSE_POOL_MIN_FILES:
+        for key in ordered:
+            yield key, verifier.verify(key.target, key.symbol, require_anchor=require_anchor)
+        return
+    with _ParsePool(workers) as pool:
+        window: deque[tuple[list[CitationKey], tuple[_Blob, str, Future[_Parsed]] | None]] = deque()
+        ahead = min(workers * _AHEAD_PER_WORKER, FILES_HELD // 2)
+        for group in files:
+            window.append((group, verifier._parse_ahead(group, pool)))
+            if len(window) > ahead:
+                yield from _verify_file(verifier, *window.popleft(), require_anchor=require_anchor)
+        while window:
+            yield from _verify_file(verifier, *window.popleft(), require_anchor=require_anchor)
+
+
+def _verify_file(
+    verifier: Verifier,
+    keys: list[CitationKey],
+    started: tuple[_Blob, str, Future[_Parsed]] | None,
+    *,
+    require_anchor: bool,
+) -> Iterator[tuple[CitationKey, Verdict]]:
+    if started is not None:
+        blob, text, future = started
+        verifier._parsed(blob, text, future.result())
+    for key in keys:
         yield key, verifier.verify(key.target, key.symbol, require_anchor=require_anchor)
+
+
+class _ParsePool:
+    """Worker processes that parse files' symbols, started at the first file to parse.
+
+    They are started fresh (``spawn``), not forked: a fork would inherit the pipes of the
+    verifier's ``git cat-file`` processes and keep them from ending.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _ParsePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, text: str, filename: str, hint: str) -> Future[_Parsed]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool.submit(_parse, text, filename, hint)
+
+
+def _parse(text: str, filename: str, hint: str) -> _Parsed:
+    """In a worker: :func:`symbol_table`, its error as plain values (a ``CheckoutError`` does not pickle)."""
+    try:
+        return symbol_table(text, filename=filename, python_hint=hint), "", ""
+    except CheckoutError as exc:
+        return None, exc.message, exc.subtype
 
 
 def _is_python(path: str) -> bool:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from .._core.evidence import EvidenceRules
 
-__all__ = ["evidence_rules", "register_config", "required_sections"]
+__all__ = ["OWN_FOLDER", "evidence_rules", "register_config", "required_sections"]
 
 
 def register_config(app: Sphinx) -> None:
@@ -23,10 +23,17 @@ def register_config(app: Sphinx) -> None:
     app.connect("config-inited", _check_config)
 
 
+#: ``SRCDIR/`` this folder holds the checkouts ``pypatterns sync`` extracts and the caches: never pages.
+OWN_FOLDER = ".pypatterns"
+
+
 def _check_config(app: Sphinx, config: Config) -> None:
-    """Enable MyST's colon fences; replace a mistyped value by its default, with a warning."""
+    """Enable MyST's colon fences; exclude this extension's own folder from the pages; replace a
+    mistyped value by its default, with a warning."""
     from .log import warn
 
+    if OWN_FOLDER not in config.exclude_patterns:
+        config.exclude_patterns = [*config.exclude_patterns, OWN_FOLDER]
     extensions = list(getattr(config, "myst_enable_extensions", None) or [])
     if "colon_fence" not in extensions:
         config.myst_enable_extensions = [*extensions, "colon_fence"]

@@ -83,6 +83,7 @@ class PypatternsDomain(Domain):
         "globals": {},  # docname -> sorted kinds of global pages it shows (checklist, matrix, dashboard)
         "items": {},  # docname -> [ItemRecord] of a source note's repeated patterns
         "view": {},  # docname -> hash of the global data it shows
+        "view_key": "",  # digest of what every view is made of, at the last build (incremental.views_key)
         "pins": {},  # upstream -> what its verdicts depend on: the pin's fields and the checkout's state
         "stamps": {},  # upstream read from a folder -> {path cited -> stamp of the file read}
         "names": None,  # the upstream names the pages were read with (None: never read)
@@ -91,7 +92,7 @@ class PypatternsDomain(Domain):
         "digests": {},  # docname -> digest of what the page contributes, as read (incremental.read_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 9  # 9: one header per page, a mapping
+    data_version = 10  # 10: the views' key
 
     def __init__(self, env: BuildEnvironment) -> None:
         super().__init__(env)

@@ -6,11 +6,14 @@ page of an incremental build. Through public APIs only:
 - :meth:`EvidenceIndex.generate` gives Sphinx a lazy list (:class:`LazyEntries`): the
   HTML builder holds every domain index from ``prepare_writing`` to the end of the
   write phase, and the entries (one per citation) are made only when the page is;
-- ``html-page-context`` (:func:`on_page_context`) makes the entries once for the page
-  and digests them with the site navigation and the builder's configuration; when
-  the digest matches the one kept beside the page written last, the page on disk is
-  already what a clean build would write, and it is written again as it is (a template
-  of this extension's that prints it), without rendering its thousands of rows;
+- ``html-page-context`` (:func:`on_page_context`) digests what the entries are made of
+  (every page's data as read, :meth:`LazyEntries.key`) with the site navigation, the
+  builder's configuration and this extension's version; when the digest matches the one
+  kept beside the page written last, the page on disk is already what a clean build
+  would write, and it is written again as it is (a template of this extension's that
+  prints it), without making its thousands of entries or rows, and with a ``toctree``
+  that gives nothing: the theme's handlers, which run after this one, need not lay out the
+  site navigation of a page that does not show it. Otherwise the entries are made once;
 - ``build-finished`` (:func:`write_stamps`) keeps the digest of the page written, and
   gives a page written again as it was its modification time back: to a deploy tool
   that compares times, it did not change (its bytes did not).
@@ -27,15 +30,18 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 
 from .._core.digest import json_digest
+from .._version import __version__
 from .indices import LazyEntries
 
-__all__ = ["INDEX_NAME", "TEMPLATES", "add_templates", "on_page_context", "write_stamps"]
+__all__ = ["INDEX_NAME", "PAGE_CONTEXT_PRIORITY", "TEMPLATES", "add_templates", "on_page_context", "write_stamps"]
 
 INDEX_NAME = "pp-evidence"
 STAMP = ".pp-evidence.sha256"
 #: This extension's templates: ``pp-kept.html`` prints ``pp_kept``, a page as it was written.
 TEMPLATES = Path(__file__).parent / "templates"
 _KEPT = "pp-kept.html"
+#: ``html-page-context`` priority of :func:`on_page_context`: before themes' handlers (500).
+PAGE_CONTEXT_PRIORITY = 400
 
 #: Of the evidence index page of each running build: its digest, and the modification time to
 #: give back when it was written again as it was (``None``: rendered anew). Kept at build-finished.
@@ -59,6 +65,7 @@ def _digest(app: Sphinx, content: object) -> str:
         "config": getattr(build_info, "config_hash", ""),
         "tags": getattr(build_info, "tags_hash", ""),
         "builder": app.builder.name,
+        "extension": __version__,
     }
     return json_digest(payload, default=str)
 
@@ -70,11 +77,11 @@ def on_page_context(
     if pagename != INDEX_NAME or templatename != "domainindex.html" or app.builder.format != "html":
         return None
     lazy = context.get("content")
-    # made once (``list()`` of the lazy list itself would ask its length first: making it twice);
-    # the template reads it twice, and it is freed with the page
-    content = lazy.made() if isinstance(lazy, LazyEntries) else list(lazy or ())
-    context["content"] = content
-    digest = _digest(app, content)
+    if isinstance(lazy, LazyEntries):
+        digest = _digest(app, lazy.key())
+    else:
+        context["content"] = list(lazy or ())
+        digest = _digest(app, context["content"])
     outdir = Path(app.builder.outdir)
     page = outdir / f"{INDEX_NAME}{getattr(app.builder, 'out_suffix', '.html')}"
     kept, mtime = None, None
@@ -87,9 +94,19 @@ def on_page_context(
         kept, mtime = None, None
     _PENDING[app] = digest, mtime if kept is not None else None
     if kept is None:
+        if isinstance(lazy, LazyEntries):
+            # made once (``list()`` of the lazy list itself would ask its length first: making it
+            # twice); the template reads it twice, and it is freed with the page
+            context["content"] = lazy.made()
         return None
     context["pp_kept"] = kept
+    context["toctree"] = _no_toctree
     return _KEPT
+
+
+def _no_toctree(**kwargs: object) -> str:
+    """The ``toctree`` of a page written again as it was: it shows none."""
+    return ""
 
 
 def write_stamps(app: Sphinx, exception: BaseException | None) -> None:

@@ -3,7 +3,8 @@
 - :func:`outdated_by_upstreams` (``env-get-outdated``): the pages that name an upstream
   added to or removed from the manifest;
 - :func:`read_digest`: what a page contributes, as read;
-- :func:`changed_views` (``env-updated``): the pages whose shown global data changed;
+- :func:`changed_views` (``env-updated``): the pages whose shown global data changed
+  (none made again while :func:`views_key` holds);
 - :func:`evidence_digest`: changes whenever ``evidence.json`` would.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from .._core.config_values import SPECS
 from .._core.digest import json_digest
 from .._core.records import SUBTYPE, CitationRecord
 from .config import evidence_rules
@@ -18,7 +20,7 @@ from .config import evidence_rules
 if TYPE_CHECKING:
     from .domain import PypatternsDomain
 
-__all__ = ["changed_views", "evidence_digest", "outdated_by_upstreams", "read_digest", "view_of"]
+__all__ = ["changed_views", "evidence_digest", "outdated_by_upstreams", "read_digest", "view_of", "views_key"]
 
 
 def read_digest(domain: PypatternsDomain, docname: str) -> str:
@@ -142,8 +144,19 @@ def view_of(domain: PypatternsDomain, docname: str) -> dict[str, object]:
     return view
 
 
+def views_key(domain: PypatternsDomain) -> str:
+    """A digest of everything the views (:func:`view_of`) are made of: while it holds, no view changed."""
+    config = domain.env.config
+    values = sorted((name, repr(getattr(config, name, None))) for name in SPECS)
+    return json_digest([evidence_digest(domain, {}), values])
+
+
 def changed_views(domain: PypatternsDomain) -> list[str]:
-    """The pages whose shown global data changed since the last build (their digests are kept)."""
+    """The pages whose shown global data changed since the last build (their digests are kept).
+
+    When nothing the views are made of changed (:func:`views_key`), only the views of pages read
+    again (their kept digest went with them) are made: one prose edit does not make them all.
+    """
     docs = (
         set(domain.headers)
         | set(domain.global_pages)
@@ -152,8 +165,13 @@ def changed_views(domain: PypatternsDomain) -> list[str]:
         | set(domain.candidates)
     )
     stored = cast("dict[str, str]", domain.data["view"])
+    key = views_key(domain)
+    same = domain.data["view_key"] == key
+    domain.data["view_key"] = key
     changed = []
     for docname in sorted(docs):
+        if same and docname in stored:
+            continue
         digest = json_digest(view_of(domain, docname))
         if stored.get(docname) != digest:
             stored[docname] = digest

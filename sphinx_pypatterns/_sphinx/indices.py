@@ -9,6 +9,7 @@ from docutils import nodes
 from sphinx.domains import Index, IndexEntry
 from sphinx.util import texescape
 
+from .._core.digest import json_digest
 from .._core.evidence import plural
 from .._core.records import CitationRecord
 from .._core.targets import lines_label
@@ -92,6 +93,16 @@ class LazyEntries(Sequence[tuple[str, list[IndexEntry]]]):
     def __init__(self, index: EvidenceIndex, docnames: Iterable[str] | None) -> None:
         self._index = index
         self._docnames = list(docnames) if docnames is not None else None
+
+    def key(self) -> str:
+        """A digest of what the entries are made of, without making them: the data, as read, of the
+        pages they come from (their citations and headers; the titles and builder are the caller's)."""
+        domain = cast("PypatternsDomain", self._index.domain)
+        digests = cast("dict[str, str]", domain.data["digests"])
+        wanted = set(self._docnames) if self._docnames is not None else None
+        return json_digest(
+            [sorted((d, v) for d, v in digests.items() if wanted is None or d in wanted), self._docnames]
+        )
 
     def made(self) -> list[tuple[str, list[IndexEntry]]]:
         """The entries, made now (each call makes them again)."""

@@ -18,12 +18,12 @@ from .._core.verify import FILES_HELD, Verifier
 from .._tools.background import BackgroundVerifier, cpus_available
 from .._version import __version__
 from .access import domain_of
-from .config import register_config
+from .config import OWN_FOLDER, register_config
 from .domain import PypatternsDomain
 from .encoding import on_source_read, read_pages_leniently, register_codec
 from .evidence_output import EvidenceBuilder, write_evidence
 from .global_step import global_step
-from .html import add_templates, on_page_context, write_stamps
+from .html import PAGE_CONTEXT_PRIORITY, add_templates, on_page_context, write_stamps
 from .incremental import outdated_by_upstreams
 from .latex import register_print
 from .log import as_subtype, logger, warn
@@ -54,7 +54,7 @@ def _load_manifest(app: Sphinx) -> None:
 
 def symbol_cache_folder(app: Sphinx) -> Path:
     """Where the symbol tables of cited files are kept between builds (shared with ``pypatterns check``)."""
-    return Path(app.srcdir, ".pypatterns", "symbols")
+    return Path(app.srcdir, OWN_FOLDER, "symbols")
 
 
 def checkouts_spec(app: Sphinx) -> tuple[str, dict[str, str]]:
@@ -159,7 +159,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     register_print(app)
     app.connect("builder-inited", _load_manifest)
     app.connect("config-inited", add_templates)
-    app.connect("html-page-context", on_page_context)
+    app.connect("html-page-context", on_page_context, priority=PAGE_CONTEXT_PRIORITY)
     app.connect("build-finished", write_stamps)
     app.connect("env-get-outdated", _on_env_get_outdated)
     register_codec()

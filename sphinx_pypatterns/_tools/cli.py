@@ -98,11 +98,14 @@ def _verify_entries(
         return {}
     from .._core.symbol_cache import SymbolCache
     from .._core.verify import FILES_HELD, Verifier, verify_many
+    from .background import cpus_available
 
     spec, max_bytes = project.checkouts(), project.max_bytes
     cache = SymbolCache(project.srcdir / ".pypatterns" / "symbols" if symbol_cache else None)  # the build's, too
     with Verifier(manifest, spec, max_bytes=max_bytes, max_files=FILES_HELD, symbol_cache=cache) as verifier:
-        verdicts = dict(verify_many(verifier, wanted.values(), require_anchor=project.require_anchor))
+        # alone on the machine, unlike the build's background verifier: parse on every CPU
+        workers = cpus_available()
+        verdicts = dict(verify_many(verifier, wanted.values(), require_anchor=project.require_anchor, workers=workers))
     entries: dict[str, Entry] = {}
     for name, key in wanted.items():
         verdict = verdicts[key]

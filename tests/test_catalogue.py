@@ -100,7 +100,7 @@ PAGE_CASES = [
         "unknown-option",
         page("pattern", "x", options=":id: opt\n:area: exceptions\n:rule: R.\n:rulee: R."),
         "unknown_option",
-        "{pattern}",
+        ":rulee:",
     ),
     Case("missing-option", page("pattern", "x", options=":id: miss\n:area: exceptions"), "missing_option", "{pattern}"),
     Case(

@@ -32,7 +32,7 @@ def test_parse_target_forms():
     [
         ("", "empty_target"),
         ("httpx", "bad_target"),
-        ("httpx:a.py", "bad_target"),
+        ("httpx:a.txt", "bad_target"),
         (":a.py:1", "bad_target"),
         ("httpx:../a.py:1", "bad_path"),
         ("httpx:/etc/passwd:1", "bad_path"),

@@ -147,10 +147,39 @@ def test_checklist_of_one_area(project):
     assert "keyword-only" not in text and "public-surface" not in text
     assert [(w[0], w[1], w[2]) for w in built.located()] == [
         ("bad.md", 3, "pypatterns.unknown_area"),
-        ("bad.md", 7, "pypatterns.unknown_option"),
+        ("bad.md", 8, "pypatterns.unknown_option"),
     ]
     # an unknown area falls back to every area, and areas without patterns say so
     assert "no patterns yet" in built.text("bad")
+
+
+def test_checklist_filtered_by_tags_follows_tag_edits_incrementally(tmp_path):
+    """``:tags:`` lists the patterns carrying every tag named; editing a pattern's tags rewrites the
+    page that lists it, and the incremental result equals a clean build."""
+    import shutil
+
+    from conftest import build, write_project
+
+    def tagged(ident: str, tags: str) -> str:
+        return page("pattern", ident, options=f":id: {ident}\n:area: exceptions\n:rule: Rule {ident}.\n:tags: {tags}")
+
+    listing = "# Stdlib\n\n:::{pattern-checklist}\n:area: exceptions\n:tags: stdlib, errors\n:::\n"
+    files = {"patterns/a.md": tagged("a-root", "stdlib errors"), "patterns/b.md": tagged("b-root", "stdlib")}
+    files["listing.md"] = listing
+    src = tmp_path / "inc"
+    write_project(src, files, CONF)
+    first = build(src, "text")
+    assert first.warnings == ""
+    text = first.text("listing")
+    assert "a-root: Rule a-root." in text and "b-root" not in text
+    (src / "patterns/b.md").write_text(tagged("b-root", "errors, stdlib"))
+    second = build(src, "text")
+    assert "b-root: Rule b-root." in second.text("listing")
+    clean = tmp_path / "clean"
+    shutil.copytree(src, clean, ignore=shutil.ignore_patterns("_build"))
+    assert build(clean, "text", freshenv=True).text("listing") == second.text("listing")
+    (src / "listing.md").write_text(listing.replace("stdlib, errors", " "))
+    assert [w[:3] for w in build(src, "text").located()] == [("listing.md", 3, "pypatterns.empty_option")]
 
 
 def test_latex_and_text_writers_accept_every_node(project):
@@ -190,3 +219,31 @@ def test_a_second_header_warns_once_and_is_not_stored(tmp_path):
     inventory = (out / "objects.inv").read_bytes()
     names = zlib.decompress(inventory.split(b"\n", 4)[4]).decode()
     assert "first pp:pattern" in names and "second" not in names
+
+
+def test_another_project_links_to_the_headers_through_intersphinx(project, tmp_path):
+    """objects.inv gives each header its title as display name; a project with the extension
+    loaded links to them with ``{external+NAME:pp:pattern}``, as the reference shows."""
+    from conftest import build, write_project
+    from sphinx.util.inventory import InventoryFile
+
+    built = project({"patterns/exception-root.md": PATTERN, "smells/bare.md": SMELL, "sources/httpx.md": NOTE}, CONF)
+    out = built.app.outdir
+    with open(out / "objects.inv", "rb") as f:
+        inv = InventoryFile.load(f, "", lambda uri, base: uri)
+    data = dict(inv.data if hasattr(inv, "data") else inv)
+    shown = {}
+    for kind, entries in data.items():
+        for name, item in entries.items():
+            shown[(kind, name)] = getattr(item, "display_name", None) or item[3]
+    assert shown[("pp:pattern", "exception-root")] == "Exception root"
+    assert shown[("pp:source-note", "httpx")] == "httpx (source note)"
+    conf = (
+        'extensions = ["sphinx_pypatterns", "sphinx.ext.intersphinx"]\n'
+        f'intersphinx_mapping = {{"handbook": ("https://example.invalid/handbook/", {str(out / "objects.inv")!r})}}\n'
+    )
+    other = tmp_path / "other"
+    write_project(other, {"index.md": "# Other\n\nSee {external+handbook:pp:pattern}`exception-root`.\n"}, conf)
+    linked = build(other, freshenv=True)
+    assert linked.warnings == ""
+    assert 'href="https://example.invalid/handbook/patterns/exception-root.html#exception-root"' in linked.html("index")

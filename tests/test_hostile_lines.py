@@ -119,7 +119,8 @@ def test_check_and_build_agree_on_a_page_of_every_case(tmp_path, capsys, upstrea
 def test_a_cite_directive_warns_at_its_fence_at_the_start_of_a_body(tmp_path, capsys, upstream):
     text = page_of("::::{note}\n:::{cite} X1\n:bogus: x\n:symbol: not a name\n:::\n::::\n", "")
     write(tmp_path / "p", upstream, {"page.md": text})
-    assert build_failures(tmp_path / "p") == [("page.md", 4, "bad_target"), ("page.md", 4, "unknown_option")]
+    # the unknown option at its own line
+    assert build_failures(tmp_path / "p") == [("page.md", 4, "bad_target"), ("page.md", 5, "unknown_option")]
 
 
 def test_our_other_directives_are_placed_at_their_fence_at_the_start_of_a_body(tmp_path, upstream):
@@ -129,11 +130,11 @@ def test_our_other_directives_are_placed_at_their_fence_at_the_start_of_a_body(t
         "",
     )
     write(tmp_path / "p", upstream, {"page.md": text})
-    # the second: the text in a directive that takes none, at the text's own line
+    # each unknown option at its own line; the second: the text in a directive that takes none, at its line
     assert build_failures(tmp_path / "p") == [
-        ("page.md", 4, "unknown_option"),
+        ("page.md", 5, "unknown_option"),
         ("page.md", 11, "unknown_option"),
-        ("page.md", 17, "unknown_option"),
+        ("page.md", 18, "unknown_option"),
     ]
 
 

@@ -9,7 +9,7 @@ built with ``-j 1`` and with ``-j 2``):
 3. a ``cite`` directive with no target, or a target holding a space, reads its
    argument as the role reads its text, warns as ``pypatterns``, keeps its claim;
 4. an unknown option on any directive of ours is ``pypatterns.unknown_option``
-   at the directive's line;
+   at the option's own line;
 5. option values arrive whole, as written: ``#``, leading quotes, ``yes``,
    ``1e3``, ``[a, b]``.
 """
@@ -75,7 +75,7 @@ INCLUDE_CASES = [
     ("parts/part.md", PART, "{cite}`up:pkg/nope.py:1`", "missing_file"),
     ("parts/part.md", PART, "{cite}`up:pkg/errors.py:zero`", "bad_lines"),
     ("parts/part.md", PART, "{pattern}`no-such-pattern`", "unknown_ref"),
-    ("parts/part.md", PART, ":::{cite}", "unknown_option"),
+    ("parts/part.md", PART, ":bogus: 1", "unknown_option"),
     ("parts/tail.md", PART_TAIL, "{cite}`up:pkg/nope-tail.py:1`", "missing_file"),
     ("inc/including.md", INCLUDING, "{cite}`up:pkg/nope-before.py:1`", "missing_file"),
     ("inc/including.md", INCLUDING, "{cite}`up:pkg/nope-after.py:1`", "missing_file"),
@@ -365,14 +365,15 @@ def test_cite_directive_warns_as_the_role_does(hostile, name):
 def test_unknown_option_on_every_directive(hostile):
     for built in hostile.values():
         names = ("cite", "pattern-checklist", "evidence-matrix", "evidence-dashboard", "pin-table")
-        expected = sorted((_line(UNKNOWN, f":::{{{n}}}"), "unknown_option") for n in names)
+        # at the option's line, the one after the fence
+        expected = sorted((_line(UNKNOWN, f":::{{{n}}}") + 1, "unknown_option") for n in names)
         assert _at(built, "unknown/all.md") == expected, built.warnings
         assert all(":bogus:" in m for m in _messages(built, "unknown/all.md"))
-        assert _at(built, "unknown/backtick.md") == [(3, "unknown_option")]
+        assert _at(built, "unknown/backtick.md") == [(5, "unknown_option")]
         (message,) = _messages(built, "unknown/backtick.md")
         assert ":capton:" in message and ":caption:" in message
-        for path in UNKNOWN_HEADERS:
-            assert _at(built, path) == [(3, "unknown_option")], (path, built.warnings)
+        for path, text in UNKNOWN_HEADERS.items():
+            assert _at(built, path) == [(_line(text, ":bogus:"), "unknown_option")], (path, built.warnings)
 
 
 def test_known_options_still_work(hostile):
@@ -455,7 +456,7 @@ def test_rst_pages_read_options_the_same_way(tmp_path):
     write_project(tmp_path / "p", {"c.rst": text}, conf)
     (tmp_path / "p" / "upstreams.toml").write_text(manifest_text("up", pin))
     built = build(tmp_path / "p")
-    assert _at(built, "c.rst") == [(4, "unknown_option"), (11, "empty_target")], built.warnings
+    assert _at(built, "c.rst") == [(7, "unknown_option"), (11, "empty_target")], built.warnings
     page_text = _text(built.html("c"))
     for kept in ("The rst claim.", "A # caption", "class HTTPError(Exception)", "Claim without a target."):
         assert kept in page_text, kept

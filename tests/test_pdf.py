@@ -194,3 +194,37 @@ def test_compact_inline_excerpts_are_off_by_default_and_print_when_on(tmp_path, 
     assert re.search(r"\b14\s+class RequestError\(HTTPError\):", text), text
     assert "up pkg/errors.py:14\u201315" in text
     assert SMELL_CITE and ROOT  # the pages cite these targets
+
+
+def test_inline_citations_print_where_they_point_and_no_popup(review_pdf):
+    text = " ".join(review_pdf.text().split())
+    assert "Evidence: HTTPError pkg/errors.py:6\u201311" in text  # the symbol, then path:lines
+    # the HTML popups' cited lines are not printed: only the cite directive's excerpt is
+    assert text.count("class HTTPError(Exception):") == 1, text
+
+
+def _claims_page(count: int) -> str:
+    """``count`` claims with their excerpts, after fillers of 1 to ``count`` lines: some land at a page's foot."""
+    parts = ["# Claims\n"]
+    for i in range(1, count + 1):
+        parts.append("Filler words for the page. " * (3 * i) + "\n")
+        parts.append(
+            f":::{{cite}} up:pkg/errors.py:6-11\n:symbol: HTTPError\n:caption: Caption {i}\n\nClaim {i}.\n:::\n"
+        )
+    return "\n".join(parts)
+
+
+def test_a_claim_and_its_excerpt_print_on_one_page(tmp_path):
+    files = {
+        "index.md": "# Claims book\n\n```{toctree}\nclaims\nmatrix\n```\n",
+        "claims.md": _claims_page(24),
+        "matrix.md": evidence_files()["matrix.md"],  # an appendix of LATEX_CONF
+    }
+    pdf = make_pdf(tmp_path, files)
+
+    def page_of(pattern: str) -> int:
+        return next(n for n, p in enumerate(pdf.pages) if re.search(pattern, p))
+
+    for i in range(1, 25):
+        claim, caption = page_of(rf"Claim {i}\."), page_of(rf"Caption {i} \u2014")
+        assert claim == caption, f"claim {i} on page {claim + 1}, its excerpt's caption on page {caption + 1}"

@@ -173,16 +173,43 @@ def test_python_dash_m_runs_the_cli(tmp_path):
     assert (tmp_path / "smells" / "bare-raise.md").read_text() == page
 
 
-def test_new_page_builds_once_filled_in(tmp_path):
+def test_new_page_is_flagged_unfinished_until_filled_in(tmp_path):
+    """Every placeholder of the template is one located ``unfinished`` warning (an unknown area
+    for the area); the page builds clean once they are written. The template lists the areas."""
+    import re
+
     from conftest import build, write_project
 
+    write_project(tmp_path / "p", {}, 'pypatterns_areas = ["errors", "typing"]\n')
     assert main(["new", "pattern", "exception-root", "--srcdir", str(tmp_path / "p")]) == 0
     path = tmp_path / "p" / "patterns" / "exception-root.md"
-    path.write_text(path.read_text().replace("TODO-area", "exceptions"))
-    write_project(tmp_path / "p", {}, "")
+    page = path.read_text()
+    assert ":area: TODO: one of errors, typing\n" in page
     (tmp_path / "p" / "index.md").write_text("# I\n\n```{toctree}\npatterns/exception-root\n```\n")
     built = build(tmp_path / "p")
-    assert built.warnings == ""
+    lines = page.split("\n")
+    placeholders = [i + 1 for i, line in enumerate(lines) if line == "TODO: write this section."]
+    assert len(placeholders) == 7
+    unfinished = [(w[0], w[1]) for w in built.located() if w[2] == "pypatterns.unfinished"]
+    assert unfinished == [("patterns/exception-root.md", n) for n in placeholders] + [("patterns/exception-root.md", 3)], unfinished
+    assert [w[2] for w in built.located() if w[2] != "pypatterns.unfinished"] == ["pypatterns.unknown_area"]
+    page = page.replace("TODO: one of errors, typing", "errors")
+    page = page.replace("TODO: one sentence, at most 30 words.", "Derive every error from one root.")
+    path.write_text(re.sub(r"TODO: write this section\.", "Written.", page))
+    assert build(tmp_path / "p").warnings == ""
+
+
+def test_new_source_note_needs_its_upstream_pinned(tmp_path, capsys):
+    from conftest import write_project
+
+    write_project(tmp_path / "p", {}, 'pypatterns_manifest = "upstreams.toml"\n')
+    (tmp_path / "p" / "upstreams.toml").write_text(manifest_text("requests", "a" * 40))
+    assert main(["new", "source-note", "requets", "--srcdir", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "'requets' is not an upstream of the manifest upstreams.toml (did you mean 'requests'?)" in err
+    assert not (tmp_path / "p" / "sources").exists()
+    assert main(["new", "source-note", "requests", "--srcdir", str(tmp_path / "p")]) == 0
+    assert (tmp_path / "p" / "sources" / "requests.md").is_file()
 
 
 def _check_project(tmp_path, repo, pin, checkouts: str = ""):
@@ -231,7 +258,7 @@ def test_warm_check_skips_unchanged_pages_and_rescans_an_edited_one(tmp_path, ca
     cold = capsys.readouterr().out
     scanned, verified = [], []
     real_scan, real_verify = cli.scan_page, Verifier.verify
-    monkeypatch.setattr(cli, "scan_page", lambda rel, text: scanned.append(rel) or real_scan(rel, text))
+    monkeypatch.setattr(cli, "scan_page", lambda rel, text, **k: scanned.append(rel) or real_scan(rel, text, **k))
     monkeypatch.setattr(Verifier, "verify", lambda self, *a, **k: verified.append(a) or real_verify(self, *a, **k))
     assert main(["check", str(src)]) == 1
     assert scanned == [] and verified == [] and _lines(capsys.readouterr().out) == _lines(cold)

@@ -19,22 +19,31 @@ from pathlib import Path
 
 from .defaults import DEFAULT_MAX_FILE_BYTES
 from .errors import CheckoutError, PypatternsError
-from .files import is_racy, read_regular, stat_signature, tree_fingerprint
+from .files import is_racy, read_regular, stat_signature, tree_fingerprint, tree_paths
 from .git_checkout import GitCheckout
 from .manifest import Upstream
 from .targets import validate_relpath
 
 __all__ = [
+    "ATTESTATION",
     "MARKER",
     "CheckoutSpec",
     "FolderCheckout",
     "GitCheckout",
+    "attestation_words",
     "locate_checkout",
     "parse_checkouts_spec",
+    "read_attestation",
     "read_marker",
+    "split_origin",
 ]
 
 MARKER = ".pypatterns-sync.json"
+#: What sync found the pinned commit attested by, beside the marker (see ``_tools/attest.py``).
+ATTESTATION = ".pypatterns-attestation.json"
+#: How an origin ends when it says what attests the commit: "<origin>; commit attested by …"
+#: or "<origin>; commit unattested (why)".
+_ATTESTED, _UNATTESTED = "commit attested by ", "commit unattested"
 DEFAULT_MAX_BYTES = DEFAULT_MAX_FILE_BYTES
 
 
@@ -106,6 +115,11 @@ class FolderCheckout:
         # no symlink is left in ``real``: open it without following one put there since
         return f"file:{real}", read_regular(real, path, max_bytes=self.max_bytes, follow=False)
 
+    def paths(self) -> list[str]:
+        """The paths of the folder's files (:func:`tree_paths`: it never leaves the folder), the sync
+        marker and attestation left out: for a missing file's hint."""
+        return [path for path in tree_paths(self._real_root) if path not in (MARKER, ATTESTATION)]
+
     def close(self) -> None:
         return None
 
@@ -153,6 +167,34 @@ def read_marker(folder: Path) -> dict[str, str] | None:
     return data if isinstance(data, dict) else None
 
 
+def read_attestation(folder: Path) -> dict[str, object]:
+    """The attestation file of a synced checkout, as sync wrote it, or ``{}``."""
+    try:
+        data = json.loads(read_regular(os.fspath(folder / ATTESTATION), ATTESTATION, max_bytes=1 << 20))
+    except (CheckoutError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def attestation_words(folder: Path, commit: str) -> str:
+    """What the attestation file of a synced checkout says of ``commit``: "commit attested by …",
+    "commit unattested (…)", or "" (no such file, another commit, not one of these sentences)."""
+    data = read_attestation(folder)
+    words = data.get("words") if data.get("commit") == commit else None
+    return words if isinstance(words, str) and words.startswith((_ATTESTED, _UNATTESTED)) else ""
+
+
+def split_origin(origin: str) -> tuple[str, bool | None, str]:
+    """An origin as ``(how it was materialised, attested?, the attestation sentence)``; ``None``
+    and ``""`` for an origin that says nothing of its commit (a git repository, read at the commit)."""
+    how, sep, rest = origin.rpartition("; ")
+    if sep and rest.startswith(_ATTESTED):
+        return how, True, rest
+    if sep and rest.startswith(_UNATTESTED):
+        return how, False, rest
+    return origin, None, ""
+
+
 def locate_checkout(
     upstream: Upstream, spec: CheckoutSpec, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> FolderCheckout | GitCheckout:
@@ -165,7 +207,8 @@ def locate_checkout(
         if _is_git_dir(folder):
             return GitCheckout(folder, upstream.commit, max_bytes=max_bytes)
         if folder.is_dir():
-            return FolderCheckout(folder, max_bytes=max_bytes)
+            origin = f"a local folder; {_UNATTESTED} (a plain folder records no commit)"
+            return FolderCheckout(folder, max_bytes=max_bytes, origin=origin)
         raise CheckoutError(
             f"the checkout of {upstream.name!r} named as {folder} does not exist", subtype="checkout_missing"
         )
@@ -177,6 +220,8 @@ def locate_checkout(
             subtype="checkout_missing",
         )
     origin = str(marker.get("origin") or "")
+    attestation = attestation_words(folder, upstream.commit) or f"{_UNATTESTED} (synced before attestations)"
+    origin = f"{origin}; {attestation}"
     if marker.get("kind") == "git":
         return GitCheckout(
             folder,
@@ -187,7 +232,7 @@ def locate_checkout(
             commit_known=True,  # sync wrote the marker after fetching the commit
         )
     # a synced tree is never changed in place (sync replaces it whole): its marker identifies it
-    fingerprint = "tree " + json.dumps(marker, sort_keys=True)
+    fingerprint = "tree " + json.dumps([marker, attestation], sort_keys=True)
     return FolderCheckout(
         folder, max_bytes=max_bytes, description=f"synced tree {folder}", origin=origin, fingerprint=fingerprint
     )

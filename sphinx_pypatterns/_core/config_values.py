@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .defaults import DEFAULT_AREAS, DEFAULT_MAX_FILE_BYTES, DEFAULT_RULE_SECTIONS, DEFAULT_SECTIONS, KINDS
 
-__all__ = ["CONFIG_DEFAULTS", "NO_REBUILD", "SPECS", "checked_config", "conf_line"]
+__all__ = ["BARE_ROLES", "CONFIG_DEFAULTS", "NO_REBUILD", "SPECS", "checked_config", "conf_line"]
 
 
 def _is_text(value: object) -> bool:
@@ -62,6 +62,14 @@ def _is_areas(value: object) -> bool:
 
 _Spec = tuple[object, tuple[type, ...], Callable[[object], bool], str]
 
+#: The roles this extension also registers under their bare names (``{cite}`` beside ``{pp:cite}``).
+BARE_ROLES = ("cite", "candidate", "pattern", "smell", "source-note")
+
+
+def _is_bare_roles(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(v, str) and v in BARE_ROLES for v in value)
+
+
 _BOOL = ((bool,), _is_bool, "True or False")
 _COUNT = ((int,), _is_count, "a whole number, 0 or more")
 _POSITIVE = ((int,), _is_positive, "a whole number, 1 or more")
@@ -99,6 +107,12 @@ SPECS: dict[str, _Spec] = {
     ),
     "pypatterns_print_inline_excerpts": (False, *_BOOL),
     "pypatterns_background_verify": (True, *_BOOL),
+    "pypatterns_bare_roles": (
+        list(BARE_ROLES),
+        (list, tuple),
+        _is_bare_roles,
+        f"a list of role names among {', '.join(map(repr, BARE_ROLES))}",
+    ),
 }
 
 #: Every ``pypatterns_*`` value and its default.

@@ -11,6 +11,7 @@ __all__ = [
     "DEFAULT_RULE_SECTIONS",
     "DEFAULT_SECTIONS",
     "KINDS",
+    "PLACEHOLDER",
     "SLUG_RE",
     "SPAN_RULES",
     "UPSTREAM_NAME_RE",
@@ -28,6 +29,10 @@ DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_EXTRACT_BYTES = 1024 * 1024 * 1024
 
 KINDS = ("pattern", "smell", "source-note")
+
+#: How ``pypatterns new`` marks what the author has still to write; the build flags text that
+#: starts with it (``unfinished``), so a page fresh from the template cannot pass ``-W``.
+PLACEHOLDER = "TODO"
 
 DEFAULT_AREAS = ["public-surface", "exceptions", "sync-async", "typing", "data-model", "testing"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
+from .checkouts import split_origin
 from .evidence import Picture
 from .manifest import Manifest
 from .records import MESSAGE, OK, SUBTYPE, CandidateRecord, CitationRecord, HeaderRecord
@@ -50,13 +51,15 @@ def evidence_chunks(
     documents: Mapping[str, tuple[str, str]],
     manifest: Manifest | None,
     permalink: Callable[[CitationRecord], str],
+    origins: Mapping[str, str],
 ) -> Iterator[str]:
     """The deterministic ``evidence.json`` text in pieces (schema in the user guide).
 
     Streamed, so a handbook's thousands of citations never sit in memory as
     one payload: one line per top-level key, one line per citation and link.
     ``documents`` maps every docname to (source path relative to the source
-    folder, title).
+    folder, title); ``origins`` maps upstreams to how their checkout was materialised and what
+    attests its commit (:func:`.checkouts.split_origin`).
     """
     docs = []
     for docname, (path, title) in sorted(documents.items()):
@@ -105,9 +108,14 @@ def evidence_chunks(
                 "license": up.license,
                 "sources": list(up.sources),
             }
+    checkouts = {}
+    for name in sorted(manifest.upstreams if manifest is not None else ()):
+        how, attested, attestation = split_origin(origins.get(name) or "not materialised")
+        checkouts[name] = {"origin": how, "attested": attested, "attestation": attestation}
     small: dict[str, object] = {
         "schema_version": SCHEMA_VERSION,
         "upstreams": upstreams,
+        "checkouts": checkouts,
         "documents": docs,
         "candidates": [
             {"id": c.id, "nominated_by": c.nominated_by, "pattern": c.pattern or None} for c in picture.candidates

@@ -11,7 +11,16 @@ from pathlib import Path
 
 from .errors import CheckoutError
 
-__all__ = ["MAX_TREE_ENTRIES", "RACY_NS", "is_racy", "read_regular", "stat_signature", "too_large", "tree_fingerprint"]
+__all__ = [
+    "MAX_TREE_ENTRIES",
+    "RACY_NS",
+    "is_racy",
+    "read_regular",
+    "stat_signature",
+    "too_large",
+    "tree_fingerprint",
+    "tree_paths",
+]
 
 _FILE_KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -133,3 +142,21 @@ def tree_fingerprint(root: str | Path) -> str:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(name)
     return f"tree {os.path.realpath(root)} {digest.hexdigest()}"
+
+
+def tree_paths(root: str | Path) -> list[str]:
+    """The relative paths (``/``-separated) of the files under ``root``, at most :data:`MAX_TREE_ENTRIES`.
+
+    A walk that follows no symlink, so it never leaves the folder (a symlink is listed as
+    the entry it is); a folder that cannot be listed is skipped. Nothing is opened.
+    For a missing file's hint only: never on the happy path.
+    """
+    found: list[str] = []
+    for top, folders, names in os.walk(root):
+        folders.sort()
+        rel = os.path.relpath(top, root)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        found.extend(prefix + name for name in sorted(names))
+        if len(found) >= MAX_TREE_ENTRIES:
+            return found[:MAX_TREE_ENTRIES]
+    return found

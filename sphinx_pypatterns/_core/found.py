@@ -75,6 +75,9 @@ class FoundCitation:
     line: int
     raw: str
     directive: bool = False
+    #: A role written with its bare name, ``{cite}`` (not ``{pp:cite}``): another extension
+    #: may own that name (``pypatterns_bare_roles``).
+    bare: bool = False
 
     @property
     def target(self) -> str:

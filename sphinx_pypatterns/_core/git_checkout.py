@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING
 
 from .defaults import COMMIT_RE, DEFAULT_MAX_FILE_BYTES
 from .errors import CheckoutError
-from .files import too_large
+from .files import MAX_TREE_ENTRIES, too_large
 from .git import git_command
 from .targets import validate_relpath
 
@@ -27,6 +27,8 @@ DEFAULT_MAX_BYTES = DEFAULT_MAX_FILE_BYTES
 _OBJECT_REPLY = re.compile(rb"([0-9a-f]{40}|[0-9a-f]{64}) ([a-z]+) ([0-9]{1,20})")
 #: With ``--follow-symlinks``: ``<kind> SP <size>``, then that many bytes and LF.
 _FOLLOW_REPLY = re.compile(rb"(symlink|dangling|loop|notdir) ([0-9]{1,20})")
+#: How long listing the tree at the commit may take (a missing file's hint; a timeout gives none).
+_LIST_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -129,15 +131,16 @@ class GitCheckout:
                 stamps.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
         return f"{self._identity} objects {' '.join(stamps)}"
 
+    def _git_dir(self) -> Path:
+        dot_git = self.repo / ".git"
+        return dot_git if dot_git.exists() else self.repo
+
     def _process(self) -> subprocess.Popen[bytes]:
         import subprocess
 
         if self._proc is None:
             # a read: no transport (a partial clone never fetches), no hooks, no discovery (--git-dir)
-            dot_git = self.repo / ".git"
-            argv, env = git_command(
-                ["cat-file", "--batch", "--follow-symlinks"], git_dir=dot_git if dot_git.exists() else self.repo
-            )
+            argv, env = git_command(["cat-file", "--batch", "--follow-symlinks"], git_dir=self._git_dir())
             try:
                 self._proc = subprocess.Popen(
                     argv,
@@ -237,6 +240,31 @@ class GitCheckout:
         if reply.data is None:
             raise too_large(path, reply.size, self.max_bytes)
         return f"blob:{reply.oid}", reply.data
+
+    def paths(self) -> list[str]:
+        """The paths of the files of the tree at the pinned commit, at most :data:`MAX_TREE_ENTRIES`:
+        for a missing file's hint, never on the happy path.
+
+        One ``git ls-tree -r -z --name-only`` of the pinned commit (validated: 40 hex
+        characters), started the one way the extension starts git (:func:`git_command`: no
+        transport, no hooks), never through a shell. Raises ``CheckoutError``.
+        """
+        import subprocess
+
+        self._check_commit()
+        argv, env = git_command(
+            ["ls-tree", "-r", "-z", "--name-only", "--full-tree", self.commit], git_dir=self._git_dir()
+        )
+        try:
+            done = subprocess.run(
+                argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False, timeout=_LIST_SECONDS
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            raise CheckoutError(f"cannot list the files of {self.repo}", subtype="checkout_missing") from None
+        if done.returncode != 0:
+            raise CheckoutError(f"cannot list the files of {self.repo}", subtype="checkout_missing")
+        names = done.stdout.split(b"\0")[:MAX_TREE_ENTRIES]
+        return [name.decode("utf-8", "replace") for name in names if name]
 
     def close(self) -> None:
         proc, self._proc = self._proc, None

@@ -72,7 +72,8 @@ class Upstream:
     git: str = ""
 
     def permalink(self, path: str, start: int, end: int) -> str:
-        lines = f"#L{start}" if start == end else f"#L{start}-L{end}"
+        # no lines (a symbol-only citation whose symbol was not found): the file
+        lines = "" if start <= 0 else f"#L{start}" if start == end else f"#L{start}-L{end}"
         return f"{self.repository.rstrip('/')}/blob/{self.commit}/{url_path(path)}{lines}"
 
     @property

@@ -54,6 +54,8 @@ class OptionBlock:
     values: dict[str, str] = field(default_factory=dict)
     #: names as written, in order (an option given twice appears twice)
     given: list[str] = field(default_factory=list)
+    #: the index of the line of each of ``given``, in the same order
+    given_at: list[int] = field(default_factory=list)
     #: the runs of lines that are not options: (index of the run's first line, its length)
     rest: list[tuple[int, int]] = field(default_factory=list)
     #: lines of the option block that are not options: (index, text)
@@ -79,6 +81,7 @@ def read_options(lines: list[str], *, first_is_text: bool = False) -> OptionBloc
     def add(key: str, value: str) -> str:
         found.values[key] = value.strip()
         found.given.append(key)
+        found.given_at.append(index)
         return key
 
     def extend(key: str, text: str) -> None:

@@ -8,6 +8,7 @@ __all__ = [
     "LINES",
     "MESSAGE",
     "OK",
+    "POPUP_LINES",
     "SUBTYPE",
     "CandidateRecord",
     "CitationRecord",
@@ -42,6 +43,9 @@ OK: Final = 0
 SUBTYPE: Final = 1
 MESSAGE: Final = 2
 LINES: Final = 3
+#: The cited lines an inline citation keeps when its lines are not printed: the first ones, that
+#: its popup in HTML shows (a citation's lines are all kept where they are printed).
+POPUP_LINES: Final = 12
 
 
 class CitationRecord(TypedDict):

@@ -47,15 +47,19 @@ if TYPE_CHECKING:
 __all__ = ["FoundCitation", "scan_page"]
 
 
-def scan_page(path: Path | str, text: str) -> Iterator[FoundCitation]:
-    """Every ``{cite}`` role and ``cite`` directive that the build reads in a MyST page, with its line."""
+def scan_page(path: Path | str, text: str, *, bare_cite: bool = True) -> Iterator[FoundCitation]:
+    """Every ``{cite}`` role and ``cite`` directive that the build reads in a MyST page, with its line.
+
+    ``bare_cite``: the bare ``{cite}`` role is this extension's (``"cite"`` in
+    ``pypatterns_bare_roles``); when it is not, only ``{pp:cite}`` roles are citations.
+    """
     if not MAY_CITE.search(text):
         return  # the fast path: most pages of a site cite nothing
     name = os.fspath(path)
     text = text.removeprefix("\ufeff")  # the build reads pages as utf-8-sig
     found: list[FoundCitation] = []
     _scan_text(_parser(), text, 0, name, found)
-    yield from found
+    yield from (f for f in found if bare_cite or not f.bare)
 
 
 #: The role rule of ``mdit_py_plugins.myst_role``: ``{name}`` then a run of backticks.
@@ -242,7 +246,8 @@ def _scan_inline(
             continue
         if breaks is None:
             breaks = [i for i, char in enumerate(src) if char == "\n"] if "\n" in src else []
-        found.append(FoundCitation(name, first + bisect.bisect_left(breaks, pos) + 1, content))
+        line = first + bisect.bisect_left(breaks, pos) + 1
+        found.append(FoundCitation(name, line, content, bare=role.lower() == "cite"))
 
 
 def _scan_fence(md: MarkdownIt, token: Token, line0: int, name: str, found: list[FoundCitation]) -> None:

@@ -59,6 +59,6 @@ def _scan_rst(content: str, line0: int, name: str, found: list[FoundCitation]) -
             continue
         text = _RST_LITERAL.sub(lambda m: " " * len(m.group(0)), line)
         for role in _RST_ROLE.finditer(text):
-            found.append(FoundCitation(name, line0 + index, role.group(2)))
+            found.append(FoundCitation(name, line0 + index, role.group(2), bare=role.group(1).lower() == "cite"))
         if line.rstrip().endswith("::"):
             skip_deeper = _indent(line)

@@ -20,6 +20,7 @@ Subtype = Literal[
     "rule_too_long",
     "missing_section",
     "empty_section",
+    "unfinished",
     "duplicate_header",
     "misplaced_header",
     "duplicate_id",
@@ -28,6 +29,7 @@ Subtype = Literal[
     "empty_target",
     "unknown_upstream",
     "config",
+    "role_clash",
     "source_encoding",
     # citations
     "bad_target",
@@ -45,6 +47,7 @@ Subtype = Literal[
     "missing_anchor",
     "anchor_mismatch",
     "unknown_symbol",
+    "ambiguous_symbol",
     "checkout_missing",
     "commit_missing",
     "bad_commit",

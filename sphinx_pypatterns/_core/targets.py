@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .errors import TargetError
+from .hints import did_you_mean
 
 __all__ = [
     "CitationKey",
@@ -20,6 +21,7 @@ __all__ = [
     "url_path",
     "validate_relpath",
     "visible",
+    "without_lines",
 ]
 
 _UPSTREAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -49,7 +51,8 @@ _LOOKALIKE_OF = {ch: of for of, chars in _LOOKALIKES.items() for ch in chars}
 
 @dataclass(frozen=True, order=True)
 class CitationTarget:
-    """A parsed, validated citation target. Lines are 1-based and inclusive."""
+    """A parsed, validated citation target. Lines are 1-based and inclusive; ``start`` and ``end``
+    are 0 for a target without lines, which cites its symbol's span (:func:`parse_target`)."""
 
     upstream: str
     path: str
@@ -57,6 +60,8 @@ class CitationTarget:
     end: int
 
     def __str__(self) -> str:
+        if not self.start:
+            return f"{self.upstream}:{self.path}"
         lines = str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
         return f"{self.upstream}:{self.path}:{lines}"
 
@@ -206,8 +211,18 @@ def validate_relpath(path: str) -> str:
     return path
 
 
-def parse_target(text: str, *, known_upstreams: frozenset[str] | None = None) -> CitationTarget:
-    """Parse ``upstream:path:N`` or ``upstream:path:N-M`` into a target.
+def parse_target(
+    text: str, *, known_upstreams: frozenset[str] | None = None, symbol: str | None = None
+) -> CitationTarget:
+    """Parse ``upstream:path:N``, ``upstream:path:N-M``, or ``upstream:path`` into a target.
+
+    ``upstream:path``, a target without lines, cites the whole span of its symbol
+    anchor, as ``literalinclude``'s ``:pyobject:`` does: it is a Python file's, and
+    its ``start`` and ``end`` are 0 until they are filled from the symbol's span
+    (:func:`.fill.fill_range`). ``symbol`` is the citation's anchor: ``""`` (none)
+    refuses a target without lines; ``None`` (a caller that parses the target alone,
+    such as the build's role) leaves that to the caller, which checks it with the
+    anchor.
 
     Raises :class:`TargetError` with subtype ``bad_target``, ``bad_path``,
     ``bad_lines`` or ``unknown_upstream``.
@@ -217,7 +232,9 @@ def parse_target(text: str, *, known_upstreams: frozenset[str] | None = None) ->
         raise TargetError("the citation target is empty", subtype="empty_target")
     upstream, sep, rest = text.partition(":")
     path, sep2, lines = rest.rpartition(":")
-    if not sep or not sep2 or not upstream or not lines:
+    if not sep2:  # no lines: a symbol-only target, checked below
+        path = rest
+    if not sep or not upstream or (not lines if sep2 else not path):
         raise TargetError(
             f"malformed citation target {text[:80]!r}: expected 'upstream:path:LINE' or 'upstream:path:START-END'",
             subtype="bad_target",
@@ -226,8 +243,12 @@ def parse_target(text: str, *, known_upstreams: frozenset[str] | None = None) ->
         raise TargetError(f"malformed upstream name {upstream[:40]!r}", subtype="bad_target")
     if known_upstreams is not None and upstream not in known_upstreams:
         names = ", ".join(sorted(known_upstreams)) or "none"
-        raise TargetError(f"unknown upstream {upstream!r} (known: {names})", subtype="unknown_upstream")
+        hint = did_you_mean(upstream, known_upstreams)
+        raise TargetError(f"unknown upstream {upstream!r}{hint} (known: {names})", subtype="unknown_upstream")
     validate_relpath(path)
+    if not sep2:
+        _check_symbol_only(text, path, symbol)
+        return CitationTarget(upstream, path, 0, 0)
     match = _LINES_RE.match(lines)
     if not match:
         raise TargetError(
@@ -241,6 +262,32 @@ def parse_target(text: str, *, known_upstreams: frozenset[str] | None = None) ->
     if end < start:
         raise TargetError(f"reversed line range {start}-{end}", subtype="bad_lines")
     return CitationTarget(upstream, path, start, end)
+
+
+def _check_symbol_only(text: str, path: str, symbol: str | None) -> None:
+    """A target without lines is a Python file's, cited by a symbol anchor: else ``bad_target``, with the hint."""
+    shown = text[:80]
+    expected = "expected 'upstream:path:LINE' or 'upstream:path:START-END'"
+    if not path.endswith((".py", ".pyi")):
+        raise TargetError(
+            f"the citation target {shown!r} has no lines: {expected} (only a Python file "
+            "may be cited without lines, by a symbol anchor)",
+            subtype="bad_target",
+        )
+    if symbol == "":
+        raise TargetError(
+            f"the citation target {shown!r} has no lines, and the citation no symbol anchor to take them from: "
+            f"{expected}, or name the symbol ({{cite}}`Name <{shown}>`, or ':symbol: Name' on a cite directive)",
+            subtype="bad_target",
+        )
+
+
+def without_lines(text: str) -> bool:
+    """Is ``text``, a target that :func:`parse_target` accepted, one without lines (``upstream:path``)?
+
+    Neither an upstream name nor a path holds a colon: a target with lines has two.
+    """
+    return text.count(":") == 1
 
 
 def parse_anchor(title: str) -> str | None:

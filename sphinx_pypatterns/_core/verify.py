@@ -14,10 +14,12 @@ from types import TracebackType
 
 from .checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitCheckout, locate_checkout
 from .errors import CheckoutError, PypatternsError
+from .hints import did_you_mean
 from .manifest import Manifest
 from .symbol_cache import SymbolCache
 from .symbols import SymbolTable, symbol_table
 from .targets import CitationKey, CitationTarget, anchor_occurs, lines_label
+from .verdict_messages import missing_anchor_message, missing_file_message, unknown_symbol_message
 
 __all__ = ["FILES_HELD", "PARSE_POOL_MIN_FILES", "CitationKey", "Verdict", "Verifier", "verify_many"]
 
@@ -81,6 +83,8 @@ class Verifier:
     _files: dict[tuple[str, str], _Blob | CheckoutError] = field(default_factory=dict)
     _blobs: dict[tuple[str, bool], _Blob] = field(default_factory=dict)
     _verdicts: dict[tuple[CitationKey, bool], Verdict] = field(default_factory=dict)
+    #: The paths of each upstream's checkout, listed at its first missing file (for the hint).
+    _listings: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
     def __enter__(self) -> Verifier:
         return self
@@ -103,7 +107,8 @@ class Verifier:
             upstream = self.manifest.upstreams.get(name)
             try:
                 if upstream is None:
-                    raise CheckoutError(f"upstream {name!r} is not in the manifest", subtype="unknown_upstream")
+                    hint = did_you_mean(name, self.manifest.upstreams)
+                    raise CheckoutError(f"upstream {name!r} is not in the manifest{hint}", subtype="unknown_upstream")
                 found = locate_checkout(upstream, self.checkouts, max_bytes=self.max_bytes)
             except CheckoutError as exc:
                 found = exc
@@ -147,15 +152,21 @@ class Verifier:
             del self._files[key]
 
     def _explain_missing(self, target: CitationTarget, exc: CheckoutError) -> CheckoutError:
+        """A missing file's message: not in the checkout at the pin, the nearest paths that are,
+        and, for an upstream made only of sdists, what they ship."""
         upstream = self.manifest.upstreams.get(target.upstream)
-        if upstream is not None and upstream.sdists and not upstream.git:
-            mounts = ", ".join(repr(s.mount or "/") for s in upstream.sdists)
-            return CheckoutError(
-                f"{exc.message}; the materialised tree holds only the sdists ({mounts}), "
-                "so a path of the repository that no sdist ships cannot be verified",
-                subtype="missing_file",
-            )
-        return exc
+        message = missing_file_message(target, upstream, exc.message, self._listing(target.upstream))
+        return CheckoutError(message, subtype="missing_file")
+
+    def _listing(self, name: str) -> frozenset[str] | None:
+        """The paths of the checkout of ``name``, listed once; ``None`` when they cannot be listed."""
+        if name not in self._listings:
+            try:
+                listing: frozenset[str] | None = frozenset(self.checkout_for(name).paths())
+            except CheckoutError:
+                listing = None
+            self._listings[name] = listing
+        return self._listings[name]
 
     def _hint(self, target: CitationTarget) -> str:
         upstream = self.manifest.upstreams.get(target.upstream)
@@ -236,23 +247,16 @@ class Verifier:
         is_python = _is_python(target.path)
         if not symbol:
             if require_anchor and is_python:
-                return Verdict(
-                    False,
-                    "missing_anchor",
-                    f"citation of {target} needs a symbol anchor (pypatterns_require_anchor): "
-                    "write {cite}`Name <target>` with the enclosing class, function or assignment",
-                    lines,
-                )
+                return Verdict(False, "missing_anchor", missing_anchor_message(target), lines)
             return Verdict(True, lines=lines)
         if not is_python:
             if anchor_occurs(symbol, lines):
                 return Verdict(True, lines=lines)
             return Verdict(False, "anchor_mismatch", f"{symbol!r} does not occur in the cited lines of {target}", lines)
-        spans = self._symbols(target, blob).get(symbol)
+        table = self._symbols(target, blob)
+        spans = table.get(symbol)
         if not spans:
-            return Verdict(
-                False, "unknown_symbol", f"no symbol {symbol!r} is defined in {target.upstream}:{target.path}", lines
-            )
+            return Verdict(False, "unknown_symbol", unknown_symbol_message(target, symbol, table), lines)
         for span in spans:
             if span[0] <= target.start and target.end <= span[1]:
                 return Verdict(True, lines=lines)
@@ -263,6 +267,15 @@ class Verifier:
             f"`{symbol}` is defined at {where}, but the citation covers {target.lines_label}",
             lines,
         )
+
+    def spans(self, target: CitationTarget, symbol: str) -> list[tuple[int, int]]:
+        """The spans of ``symbol`` in the file of ``target``, a Python file (another file has none).
+
+        Raises :class:`PypatternsError` when the file cannot be read or parsed.
+        """
+        if not _is_python(target.path):
+            return []
+        return list(self._symbols(target, self._blob(target)).get(symbol, ()))
 
 
 def verify_many(

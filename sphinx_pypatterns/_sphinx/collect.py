@@ -14,6 +14,7 @@ from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.environment import BuildEnvironment
 
+from .._core.defaults import PLACEHOLDER
 from .._core.records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord
 from .config import evidence_rules, required_sections
 from .log import warn
@@ -102,6 +103,22 @@ def _check_sections(env: BuildEnvironment, record: HeaderRecord, top: nodes.Elem
             )
         elif not any(not isinstance(c, (nodes.title, nodes.comment, nodes.target)) for c in section.children):
             warn(f"the section {name!r} is empty", "empty_section", (docname, section[0].line or record["lineno"]))
+        else:
+            body = [c for c in section.children[1:] if not isinstance(c, (nodes.comment, nodes.target))]
+            if body and body[0].astext().lstrip().startswith(PLACEHOLDER):
+                warn(
+                    f"the section {name!r} still begins with the placeholder {PLACEHOLDER!r} of pypatterns new: "
+                    "write it, or take the placeholder out",
+                    "unfinished",
+                    (docname, body[0].line or section[0].line or record["lineno"]),
+                )
+    for option in ("rule", "summary"):
+        if str(record.get(option, "")).lstrip().startswith(PLACEHOLDER):
+            warn(
+                f"the :{option}: still begins with the placeholder {PLACEHOLDER!r} of pypatterns new",
+                "unfinished",
+                (docname, record["lineno"]),
+            )
 
 
 def _section_titles(top: nodes.Element | None) -> dict[int, str]:

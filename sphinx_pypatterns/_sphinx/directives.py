@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import ClassVar
 
 from docutils import nodes
@@ -10,6 +11,7 @@ from myst_parser.mocking import MockState
 from sphinx.util.docutils import SphinxDirective
 
 from .._core.defaults import SLUG_RE
+from .._core.hints import close_matches, did_you_mean
 from .._core.options import OptionBlock, read_options
 from .._core.records import HeaderRecord
 from .._core.targets import parse_anchor
@@ -28,7 +30,7 @@ class PPDirective(SphinxDirective):
     the first lines of the content, and every directive here reads them the same way
     (:func:`._options.read_options`): each value arrives whole, as written (MyST's YAML-like
     reading would cut a value at ``#`` and misread one that starts with a quote), and an
-    unknown option is a ``pypatterns.unknown_option`` at the directive's line.
+    unknown option is a ``pypatterns.unknown_option`` at the option's own line.
     """
 
     option_spec = None  # type: ignore[assignment]
@@ -68,19 +70,28 @@ class PPDirective(SphinxDirective):
         on_line = isinstance(self.state, MockState) and self.content_offset < 0
         return read_options(list(self.content), first_is_text=on_line)
 
-    def check_options(self, found: OptionBlock) -> dict[str, str]:
-        """Warn for every unknown or malformed option; return the known ones."""
-        location = self.where()
+    def check_options(self, found: OptionBlock, line_of: Callable[[int], int] | None = None) -> dict[str, str]:
+        """Warn for every unknown or malformed option, at its own line; return the known ones.
+
+        ``line_of``: the source line of the ``found`` line of that index (default: of the content).
+        """
+        line_of = line_of or self.content_line
         label = self.label or self.name
         known = ", ".join(f":{k}:" for k in self.known) or "none"
-        for key in found.given:
+        for key, index in zip(found.given, found.given_at, strict=True):
             if key not in self.known:
-                warn(f"unknown option :{key}: in {label} (known: {known})", "unknown_option", location)
-        for _index, text in found.malformed:
+                near = close_matches(key, self.known, n=1)
+                hint = f" (did you mean :{near[0]}:?)" if near else ""
+                warn(
+                    f"unknown option :{key}: in {label}{hint} (known: {known})",
+                    "unknown_option",
+                    self.where(line_of(index)),
+                )
+        for index, text in found.malformed:
             warn(
                 f"{text[:80]!r} in {label} is not an option: write ':name: value' (known: {known})",
                 "unknown_option",
-                location,
+                self.where(line_of(index)),
             )
         return {k: v for k, v in found.values.items() if k in self.known}
 
@@ -213,7 +224,8 @@ class PatternDirective(_HeaderDirective):
         area = opts.get("area", "")
         areas = list(self.config.pypatterns_areas)
         if area and area not in areas:
-            warn(f"unknown area {area!r} (pypatterns_areas: {', '.join(areas)})", "unknown_area", self.where())
+            hint = did_you_mean(area, areas)
+            warn(f"unknown area {area!r}{hint} (pypatterns_areas: {', '.join(areas)})", "unknown_area", self.where())
         rule = opts.get("rule", "")
         limit = self.config.pypatterns_rule_max_words
         words = len(rule.split())
@@ -267,7 +279,8 @@ class SourceNoteDirective(_HeaderDirective):
         known = domain_of(self.env).upstream_names()
         if upstream and upstream not in known:
             names = ", ".join(sorted(known)) or "none configured"
-            warn(f"unknown upstream {upstream!r} (known: {names})", "unknown_upstream", self.where())
+            hint = did_you_mean(upstream, known)
+            warn(f"unknown upstream {upstream!r}{hint} (known: {names})", "unknown_upstream", self.where())
         anchor = f"source-{upstream}" if upstream else ""
         return _record("source-note", upstream, anchor, location, upstream=upstream)
 
@@ -303,9 +316,10 @@ class CiteDirective(PPDirective):
             found = read_options(more.splitlines())
             found.malformed += [(i, more.splitlines()[i].strip()) for i, _n in found.rest]
             found.rest = [(0, len(self.content))] if self.content else []
+            opts = self.check_options(found, lambda index: lineno + 1 + index)
         else:
             found = self.read_options()
-        opts = self.check_options(found)
+            opts = self.check_options(found)
         container = nodes.container(classes=["pypatterns-cite-block"])
         self.set_source_info(container)
         for index, count in found.rest:

@@ -290,5 +290,6 @@ class PypatternsDomain(Domain):
         return results
 
     def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
-        for (kind, ident), record in sorted(self.index().items()):
-            yield ident, record["title"] or ident, kind, record["docname"], record["anchor"], 1
+        for (kind, ident), rec in sorted(self.index().items()):  # a source note's title is mostly its name
+            shown = f"{rec['title'] or ident}{' (source note)' if kind == 'source-note' else ''}"
+            yield ident, shown, kind, rec["docname"], rec["anchor"], 1

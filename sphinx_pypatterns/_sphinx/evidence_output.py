@@ -44,6 +44,7 @@ def evidence_chunks_of(app: Sphinx, documents: dict[str, tuple[str, str]]) -> It
         documents,
         domain.manifest,
         domain.permalink,
+        domain.data["origins"],
     )
 
 

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from docutils import nodes
 
+from .._core.hints import did_you_mean
 from .access import domain_of
 from .directives import PPDirective
 from .log import warn
@@ -34,14 +36,21 @@ class _GlobalPageDirective(PPDirective):
 
 
 class ChecklistDirective(_GlobalPageDirective):
-    """``pattern-checklist``: every pattern's id and rule, grouped by area; ``:area:`` shows one area."""
+    """``pattern-checklist``: every pattern's id and rule, grouped by area; ``:area:`` shows one area,
+    ``:tags:`` only the patterns that carry every tag it names."""
 
     kind = "checklist"
     node_class = pp_checklist
-    known = ("area",)
+    known = ("area", "tags")
     label = "pattern-checklist"
 
     def configure(self, node: nodes.Element, opts: dict[str, str]) -> None:
+        if "tags" in opts:
+            tags = sorted({t for t in re.split(r"[,\s]+", opts["tags"]) if t})
+            if tags:
+                node["tags"] = tags
+            else:
+                warn("empty option :tags: in pattern-checklist", "empty_option", self.where())
         if "area" not in opts:
             return
         area = " ".join(opts["area"].split())
@@ -49,7 +58,8 @@ class ChecklistDirective(_GlobalPageDirective):
         if not area:
             warn("empty option :area: in pattern-checklist", "empty_option", self.where())
         elif area not in areas:
-            warn(f"unknown area {area!r} (pypatterns_areas: {', '.join(areas)})", "unknown_area", self.where())
+            hint = did_you_mean(area, areas)
+            warn(f"unknown area {area!r}{hint} (pypatterns_areas: {', '.join(areas)})", "unknown_area", self.where())
         else:
             node["area"] = area
 

@@ -13,9 +13,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 from .._core.checkouts import FolderCheckout, GitCheckout
-from .._core.errors import CheckoutError
+from .._core.errors import CheckoutError, TargetError
+from .._core.fill import fill_range
+from .._core.hints import did_you_mean
 from .._core.manifest import Upstream
-from .._core.records import MESSAGE, OK, SUBTYPE, CitationRecord, VerdictRecord
+from .._core.records import MESSAGE, OK, POPUP_LINES, SUBTYPE, CitationRecord, VerdictRecord
+from .._core.targets import parse_target, without_lines
+from .._core.verdict_messages import worded_for_form
 from .._core.verify import CitationKey, Verifier, verify_many
 from .._tools.background import BackgroundVerdict
 from .incremental import changed_views
@@ -27,15 +31,17 @@ if TYPE_CHECKING:
 
 __all__ = ["PARSE_SUBTYPES", "citation_key", "global_step"]
 
-#: The verdict of every verified citation whose lines are not kept.
-_VERIFIED: VerdictRecord = (True, "", "", ())
-
 #: Refusals made while the page is read: they stand until the page is read again.
 PARSE_SUBTYPES = frozenset({"bad_target", "bad_path", "bad_lines", "empty_target", "unknown_upstream"})
 
 
 def citation_key(rec: CitationRecord) -> CitationKey:
     return CitationKey(rec["upstream"], rec["path"], rec["start"], rec["end"], rec["symbol"])
+
+
+def _worded(rec: CitationRecord, subtype: str, message: str) -> str:
+    """The verdict's message for the citation's form: a role, or a ``cite`` directive (its ``:symbol:``)."""
+    return worded_for_form(subtype, message, citation_key(rec).target, block=rec["block"])
 
 
 def global_step(
@@ -48,8 +54,9 @@ def global_step(
             continue
         for target in record["inverts"]:
             if ("pattern", target) not in index:
+                hint = did_you_mean(target, (ident for kind, ident in index if kind == "pattern"))
                 warn(
-                    f"the smell {record['id']!r} inverts {target!r}, which names no pattern",
+                    f"the smell {record['id']!r} inverts {target!r}, which names no pattern{hint}",
                     "unknown_pattern",
                     (record["docname"], record["lineno"]),
                 )
@@ -110,12 +117,13 @@ def _verify(
                         rec["verdict"] = None
         domain.data["pins"] = current
     require_anchor = bool(domain.env.config.pypatterns_require_anchor)
-    # the cited lines are kept only where they are printed: cite directives, and
-    # inline citations when their compact excerpts are on
+    # the cited lines are all kept only where they are printed: cite directives, and inline
+    # citations when their compact excerpts are on; other verified citations keep their popup's
     keep_inline_lines = bool(domain.env.config.pypatterns_print_inline_excerpts)
     pending = {d: [r for r in recs if r["verdict"] is None] for d, recs in sorted(domain.citations.items())}
+    _fill(verifier, [r for recs in pending.values() for r in recs])
     todo: list[CitationRecord] = []
-    for rec in (r for recs in pending.values() for r in recs):
+    for rec in (r for recs in pending.values() for r in recs if r["verdict"] is None):
         if verifier is None or manifest is None or rec["upstream"] not in manifest.upstreams:
             rec["verdict"] = (
                 False,
@@ -132,7 +140,8 @@ def _verify(
             continue
         found = background.get(key)
         if found is not None and (found.lines is not None or not keep):
-            rec["verdict"] = _record(found.ok, found.subtype, found.message, found.lines or (), keep)
+            message = _worded(rec, found.subtype, found.message)
+            rec["verdict"] = _record(found.ok, found.subtype, message, found.lines or (), keep)
             continue
         todo.append(rec)
     if todo and verifier is not None:
@@ -141,15 +150,39 @@ def _verify(
         for rec in todo:
             verdict = verdicts[citation_key(rec)]
             keep = rec["block"] or keep_inline_lines
-            rec["verdict"] = _record(verdict.ok, verdict.subtype, verdict.message, verdict.lines, keep)
+            message = _worded(rec, verdict.subtype, verdict.message)
+            rec["verdict"] = _record(verdict.ok, verdict.subtype, message, verdict.lines, keep)
     for docname, recs in pending.items():
         _report(domain, docname, recs)
 
 
+def _fill(verifier: Verifier | None, records: list[CitationRecord]) -> None:
+    """Give every symbol-only citation (a target without lines) its symbol's span as its lines,
+    before anything reads them; one refused (no anchor) or whose symbol has no span or several
+    gets its failed verdict here. A record kept from an earlier build is filled again: its pin moved."""
+    for rec in sorted(records, key=lambda r: (r["path"], r["upstream"])):
+        if not rec["path"] or not without_lines(rec["target"]):
+            continue
+        rec["start"] = rec["end"] = 0
+        try:  # the role parsed the target alone: its anchor is checked here
+            parse_target(rec["target"], symbol=rec["symbol"])
+        except TargetError as exc:
+            rec["verdict"] = (False, exc.subtype, exc.message, ())
+            continue
+        if verifier is None or rec["upstream"] not in verifier.manifest.upstreams:
+            continue  # no manifest pins it: the verdict says so
+        filled = fill_range(verifier, citation_key(rec))
+        if isinstance(filled, CitationKey):
+            rec["start"], rec["end"] = filled.start, filled.end
+        else:
+            rec["verdict"] = (False, filled.subtype, filled.message, ())
+
+
 def _record(ok: bool, subtype: str, message: str, lines: tuple[str, ...], keep: bool) -> VerdictRecord:
-    if ok and not keep:
-        return _VERIFIED  # shared (also in the pickled environment): never mutated in place
-    return (ok, subtype, message, tuple(lines) if keep else ())
+    """All the cited lines when ``keep``; else the first :data:`POPUP_LINES` of a verified citation."""
+    if keep:
+        return (ok, subtype, message, tuple(lines))
+    return (ok, subtype, message, tuple(lines[:POPUP_LINES]) if ok else ())
 
 
 def _stale_files(domain: PypatternsDomain, folders: Mapping[str, FolderCheckout]) -> set[tuple[str, str]]:

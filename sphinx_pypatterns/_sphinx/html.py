@@ -17,6 +17,9 @@ page of an incremental build. Through public APIs only:
 - ``build-finished`` (:func:`write_stamps`) keeps the digest of the page written, and
   gives a page written again as it was its modification time back: to a deploy tool
   that compares times, it did not change (its bytes did not).
+
+Besides, at ``config-inited`` (:func:`add_templates`): this extension's templates, its
+stylesheet, and the evidence index as an entry a ``toctree`` may name.
 """
 
 from __future__ import annotations
@@ -28,17 +31,31 @@ from weakref import WeakKeyDictionary
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.domains.std import StandardDomain
 
 from .._core.digest import json_digest
 from .._version import __version__
-from .indices import LazyEntries
+from .indices import EvidenceIndex, LazyEntries
 
-__all__ = ["INDEX_NAME", "PAGE_CONTEXT_PRIORITY", "TEMPLATES", "add_templates", "on_page_context", "write_stamps"]
+__all__ = [
+    "INDEX_NAME",
+    "PAGE_CONTEXT_PRIORITY",
+    "STATIC",
+    "STYLESHEET",
+    "TEMPLATES",
+    "add_templates",
+    "index_in_toctrees",
+    "on_page_context",
+    "write_stamps",
+]
 
 INDEX_NAME = "pp-evidence"
 STAMP = ".pp-evidence.sha256"
 #: This extension's templates: ``pp-kept.html`` prints ``pp_kept``, a page as it was written.
 TEMPLATES = Path(__file__).parent / "templates"
+#: This extension's static files, and its stylesheet among them.
+STATIC = Path(__file__).parent / "static"
+STYLESHEET = "pypatterns.css"
 _KEPT = "pp-kept.html"
 #: ``html-page-context`` priority of :func:`on_page_context`: before themes' handlers (500).
 PAGE_CONTEXT_PRIORITY = 400
@@ -49,9 +66,29 @@ _PENDING: WeakKeyDictionary[Sphinx, tuple[str, int | None]] = WeakKeyDictionary(
 
 
 def add_templates(app: Sphinx, config: Config) -> None:
-    """``config-inited``: this extension's templates come after the project's own."""
+    """``config-inited``: this extension's templates and static files come after the project's own;
+    its stylesheet (``pypatterns.css``: citations and their popups, the pin table) is linked from
+    every page; a ``toctree`` may name the evidence index (:func:`index_in_toctrees`)."""
     if str(TEMPLATES) not in config.templates_path:
         config.templates_path = [*config.templates_path, str(TEMPLATES)]
+    if str(STATIC) not in config.html_static_path:
+        config.html_static_path = [*config.html_static_path, str(STATIC)]
+    app.add_css_file(STYLESHEET)
+    index_in_toctrees()
+
+
+def index_in_toctrees() -> None:
+    """Let a ``toctree`` list the evidence index (``/pp-evidence``) as it lists ``genindex``.
+
+    Sphinx takes in a ``toctree`` only the pages it generates itself (``genindex``, ``modindex``,
+    ``search``): any other name, a domain index's included, it warns of as a missing document.
+    Sphinx has no API to add one: the three are a table of its standard domain
+    (``_virtual_doc_names``, read by the ``toctree`` directive, its collector and its adapter),
+    which the evidence index joins, with its title; a project that does not name it is unchanged.
+    """
+    names = getattr(StandardDomain, "_virtual_doc_names", None)  # private: a Sphinx without it keeps its warning
+    if isinstance(names, dict):
+        names.setdefault(INDEX_NAME, (INDEX_NAME, EvidenceIndex.localname))
 
 
 def _digest(app: Sphinx, content: object) -> str:

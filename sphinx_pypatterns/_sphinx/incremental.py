@@ -108,7 +108,7 @@ def view_of(domain: PypatternsDomain, docname: str) -> dict[str, object]:
     kinds = domain.global_pages.get(docname, [])
     if "checklist" in kinds:
         view["checklist"] = [
-            [r["area"], r["id"], r["rule"], r["docname"], r["title"]]
+            [r["area"], r["id"], r["rule"], r["docname"], r["title"], sorted(r["tags"])]
             for r in domain.all_headers()
             if r["kind"] == "pattern"
         ]

@@ -12,7 +12,7 @@ from sphinx.util import texescape
 from .._core.digest import json_digest
 from .._core.evidence import plural
 from .._core.records import CitationRecord
-from .._core.targets import lines_label
+from .._core.targets import lines_label, without_lines
 
 if TYPE_CHECKING:
     from .domain import PypatternsDomain
@@ -96,12 +96,20 @@ class LazyEntries(Sequence[tuple[str, list[IndexEntry]]]):
 
     def key(self) -> str:
         """A digest of what the entries are made of, without making them: the data, as read, of the
-        pages they come from (their citations and headers; the titles and builder are the caller's)."""
+        pages they come from (their citations and headers; the titles and builder are the caller's),
+        and the lines of their symbol-only citations, filled in at verification (they follow the pin)."""
         domain = cast("PypatternsDomain", self._index.domain)
         digests = cast("dict[str, str]", domain.data["digests"])
         wanted = set(self._docnames) if self._docnames is not None else None
+        filled = [
+            [d, r["node_id"], r["start"], r["end"]]
+            for d, recs in sorted(domain.citations.items())
+            if wanted is None or d in wanted
+            for r in recs
+            if r["path"] and without_lines(r["target"])
+        ]
         return json_digest(
-            [sorted((d, v) for d, v in digests.items() if wanted is None or d in wanted), self._docnames]
+            [sorted((d, v) for d, v in digests.items() if wanted is None or d in wanted), self._docnames, filled]
         )
 
     def made(self) -> list[tuple[str, list[IndexEntry]]]:

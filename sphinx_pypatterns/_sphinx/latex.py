@@ -1,4 +1,5 @@
-"""Print (LaTeX) rendering: labels for every anchor, footnoted permalinks, page numbers, compact excerpts."""
+"""Print (LaTeX) rendering: labels for every anchor, footnoted permalinks, page numbers, compact
+excerpts, claims kept on the page of their excerpt."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from .._core.targets import lines_label
 from .access import domain_of
 from .tables import excerpt_block
 
-__all__ = ["PERMALINK", "DocnameSafeReferences", "PermalinkFootnotes", "PrintAnchors", "register_print"]
+__all__ = [
+    "KEEP_MAX_LINES",
+    "PERMALINK",
+    "DocnameSafeReferences",
+    "PermalinkFootnotes",
+    "PrintAnchors",
+    "register_print",
+]
 
 #: Classes of the nodes whose ids are link targets (citations, cards).
 _ANCHORED = ("pypatterns-cite", "pypatterns-card")
@@ -38,6 +46,9 @@ class PrintAnchors(SphinxPostTransform):
             target = nodes.target("", "", ids=list(node["ids"]))
             node["ids"] = []
             node.insert(0, target)
+        for block in list(self.document.findall(nodes.container)):
+            if "pypatterns-cite-block" in block["classes"]:
+                _keep_with_claim(block)
         if self.config.pypatterns_print_inline_excerpts:
             self._compact_excerpts()
 
@@ -62,6 +73,41 @@ class PrintAnchors(SphinxPostTransform):
                 index = parent.index(para)
                 for offset, block_node in enumerate(blocks, 1):
                     parent.insert(index + offset, block_node)
+
+
+#: Claim, excerpt and caption taller than this many lines may break across pages anyway: only
+#: the claim and the excerpt's first lines are kept together (a page holds about 50 lines).
+KEEP_MAX_LINES = 40
+#: Of a long excerpt, the lines kept on the page of its claim.
+_KEPT_LINES = 6
+#: The characters of a claim's printed line, counted short: a claim is never thought shorter than it is.
+_LINE_CHARS = 70
+
+
+def _keep_with_claim(block: nodes.container) -> None:
+    """Keep a ``cite`` directive's claim, excerpt and caption on one page where they fit.
+
+    The claim is the paragraphs before the excerpt in the block, or else the paragraph before the
+    block. ``\\needspace`` (loaded by Sphinx) starts a new page before the claim when the rest of
+    the page is shorter than all three, as counted in lines.
+    """
+    excerpt = next((c for c in block.children if isinstance(c, nodes.literal_block)), None)
+    if excerpt is None or block.parent is None:
+        return
+    claim = block.children[: block.index(excerpt)]
+    where: nodes.Element = block
+    at = 0
+    if not claim:
+        before = block.parent.index(block) - 1
+        if before < 0 or not isinstance(block.parent[before], nodes.paragraph):
+            return
+        claim = [block.parent[before]]
+        where, at = block.parent, before
+    claim_lines = sum(len(c.astext()) // _LINE_CHARS + 2 for c in claim)
+    excerpt_lines = excerpt.astext().count("\n") + 1
+    total = claim_lines + excerpt_lines + 4  # the excerpt's frame, the caption
+    lines = total if total <= KEEP_MAX_LINES else claim_lines + _KEPT_LINES
+    where.insert(at, nodes.raw("", f"\\needspace{{{lines}\\baselineskip}}", format="latex"))
 
 
 class PermalinkFootnotes(ShowUrlsTransform):

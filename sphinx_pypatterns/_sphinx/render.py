@@ -26,11 +26,39 @@ from .nodes import (
 )
 from .tables import dashboard_nodes, evidence_line, excerpt_block, matrix_nodes, pin_nodes, xref
 
-__all__ = ["PypatternsResolver"]
+__all__ = ["CODE", "POPUP", "WHERE", "PypatternsResolver"]
+
+
+#: The class of the location (``path:lines``) shown after a citation's symbol.
+WHERE = "pypatterns-where"
+#: The class of the cited lines that follow an inline citation in HTML, shown on hover and focus.
+POPUP = "pypatterns-popup"
+#: The class of the popup's text: the cited lines, numbered, set as code.
+CODE = "pypatterns-code"
 
 
 def _is_placeholder(node: nodes.Node) -> bool:
     return isinstance(node, PLACEHOLDERS)
+
+
+def _popup(rec: CitationRecord) -> nodes.inline | None:
+    """The cited lines of a verified inline citation, numbered; ``None`` when none are kept.
+
+    Only its first lines are kept (:data:`POPUP_LINES`) unless they are printed: a cut is marked.
+    Plain text in an ``inline`` that the stylesheet sets as code: a ``literal`` would cost HTML
+    markup for each word (Sphinx wraps them one by one), three times the text. Not searched.
+    """
+    assert rec["verdict"] is not None
+    lines = rec["verdict"][LINES]
+    if not lines:
+        return None
+    width = len(str(rec["start"] + len(lines) - 1))
+    numbered = [f"{n:>{width}}  {line}" for n, line in enumerate(lines, rec["start"])]
+    if len(lines) < rec["end"] - rec["start"] + 1:
+        numbered.append(" " * width + "  \u2026")
+    text = "\n".join(numbered)
+    code = nodes.inline(text, text, classes=[CODE])
+    return nodes.inline("", "", code, classes=[POPUP, "no-search"])
 
 
 class PypatternsResolver(SphinxPostTransform):
@@ -42,8 +70,12 @@ class PypatternsResolver(SphinxPostTransform):
         domain = domain_of(self.env)
         #: docname -> {node id -> record}: the records of the pages this doctree cites from
         self._by_doc: dict[str, dict[str, CitationRecord]] = {}
+        builder = getattr(self.env, "_builder_cls", None)  # as Sphinx's post-transforms read it
+        #: HTML shows an inline citation's lines in a popup (other formats do not write them), and
+        #: lays out the pin table's columns itself
+        self._html = getattr(builder, "format", "") == "html"
         # one page per doctree except in assembled builders (LaTeX, texinfo, singlehtml)
-        single = getattr(getattr(self.env, "_builder_cls", None), "name", "") in ("html", "dirhtml", "text")
+        single = getattr(builder, "name", "") in ("html", "dirhtml", "text")
         docname = self.env.path2doc(self.document.get("source", "")) or "" if single else ""
         if docname and not (docname in domain.headers or docname in domain.citations or docname in domain.global_pages):
             return  # a page with nothing of ours
@@ -63,7 +95,7 @@ class PypatternsResolver(SphinxPostTransform):
         for node in found[pp_matrix]:
             node.replace_self(matrix_nodes(domain.picture(), node["docname"]))
         for node in found[pp_pins]:
-            node.replace_self(pin_nodes(domain.manifest, domain.data["origins"]))
+            node.replace_self(pin_nodes(domain.manifest, domain.data["origins"], given_widths=not self._html))
         for node in found[pp_dashboard]:
             node.replace_self(dashboard_nodes(domain.picture(), node["docname"]))
 
@@ -90,12 +122,25 @@ class PypatternsResolver(SphinxPostTransform):
         wrapper = nodes.inline("", "", ids=[node["node_id"]], classes=classes)
         wrapper["pp-docname"] = node["docname"]
         wrapper["pp-node-id"] = node["node_id"]
-        if url:
-            wrapper += nodes.reference(
-                label, label, refuri=url, reftitle=str(node["target"]), internal=False, classes=[PERMALINK]
-            )
-        else:
+        if not url:
             wrapper += nodes.literal(label, label)
+            node.replace_self(wrapper)
+            return
+        assert rec is not None
+        ref = nodes.reference(label, "", refuri=url, internal=False, classes=[PERMALINK])
+        if node["title"] and rec["path"]:
+            # labelled by its symbol (or a title): where it points, shown after the label
+            where = f"{rec['path']}:{lines_label(rec['start'], rec['end'])}"
+            ref += [nodes.inline(label, label, classes=["pypatterns-label"]), nodes.Text(" ")]
+            ref += nodes.inline(where, where, classes=[WHERE])
+        else:
+            ref += nodes.Text(label)
+        popup = _popup(rec) if ok and self._html else None
+        if popup is None:
+            ref["reftitle"] = str(node["target"])
+        wrapper += ref
+        if popup is not None:
+            wrapper += popup  # after the link in reading order: screen readers and print reach it
         node.replace_self(wrapper)
 
     def _excerpt(self, domain: PypatternsDomain, node: pp_excerpt) -> None:
@@ -193,8 +238,11 @@ class PypatternsResolver(SphinxPostTransform):
                 areas.append(r["area"])
         result: list[nodes.Node] = []
         only = node.get("area")
+        tags = set(node.get("tags") or ())
         for area in [only] if only else areas:
-            members = sorted((r for r in patterns if r["area"] == area), key=lambda r: r["id"])
+            members = sorted(
+                (r for r in patterns if r["area"] == area and tags <= set(r["tags"])), key=lambda r: r["id"]
+            )
             if not only:
                 result.append(nodes.rubric(area or "(no area)", area or "(no area)"))
             if not members:

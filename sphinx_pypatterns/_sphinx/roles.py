@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from docutils import nodes
 from docutils.nodes import system_message
+from docutils.parsers.rst import roles as rst_roles
 from sphinx.environment import BuildEnvironment
 from sphinx.roles import XRefRole
-from sphinx.util.docutils import SphinxRole
+from sphinx.util.docutils import SphinxRole, is_role_registered
 
+from .._core.config_values import BARE_ROLES, conf_line
 from .._core.defaults import SLUG_RE
 from .._core.errors import TargetError
 from .._core.targets import parse_anchor, parse_target, split_title, visible
@@ -16,7 +21,11 @@ from .log import as_subtype, warn
 from .nodes import pp_cite
 from .placement import included_source, location_of, role_line
 
-__all__ = ["TARGET_SHAPE", "CandidateRole", "CiteRole", "PPXRefRole", "make_cite_node"]
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
+
+__all__ = ["TARGET_SHAPE", "CandidateRole", "CiteRole", "PPXRefRole", "make_cite_node", "register_bare_roles"]
 
 #: What a citation target looks like, for messages.
 TARGET_SHAPE = "a target looks like 'upstream:path:LINE' or 'upstream:path:START-END'"
@@ -53,7 +62,7 @@ def make_cite_node(
     )
     node.line = lineno
     try:
-        target = parse_target(text, known_upstreams=domain.upstream_names())
+        target = parse_target(text, known_upstreams=domain.upstream_names(), symbol=symbol)
     except TargetError as exc:
         message = exc.message
         if exc.subtype in ("empty_target", "bad_target") and "'upstream:path:LINE'" not in message:
@@ -132,3 +141,39 @@ class CandidateRole(PPXRefRole):
                 location_of(self.env, self.env.docname, source, lineno),
             )
         return self.run_at(source, lineno)
+
+
+def register_bare_roles(app: Sphinx, config: Config) -> None:
+    """``config-inited``, once every extension is set up: the ``pp`` roles also under their bare
+    names (``pypatterns_bare_roles``), each one only where no other extension owns the name.
+
+    A name another extension registered (sphinxcontrib-bibtex's ``cite``) stays theirs, with one
+    ``role_clash`` warning that says how to cite here (``{pp:cite}``) and how to silence it.
+    """
+    from .domain import PypatternsDomain
+
+    wanted = [name for name in config.pypatterns_bare_roles if name in BARE_ROLES]
+    for name in wanted:
+        role = PypatternsDomain.roles[name]
+        owner = _owner(app, name) if is_role_registered(name) else None
+        if owner is None:
+            app.add_role(name, role, override=True)
+            continue
+        others = [n for n in wanted if n != name]
+        warn(
+            f"the role {{{name}}} belongs to {owner}, loaded with sphinx-pypatterns, so {{{name}}}`…` is "
+            f"{owner}'s here: write {{pp:{name}}}`…` for this extension's (pypatterns check reads it), and set "
+            f"pypatterns_bare_roles = {others!r} in conf.py to keep it so without this warning",
+            "role_clash",
+            f"{Path(app.confdir, 'conf.py')}:{conf_line(app.confdir, 'pypatterns_bare_roles') or conf_line(app.confdir, 'extensions')}",
+        )
+
+
+def _owner(app: Sphinx, name: str) -> str | None:
+    """The extension that registered the role ``name`` (``None``: this one, from an earlier build)."""
+    registered = getattr(rst_roles, "_roles", {}).get(name)
+    module = str(getattr(registered, "__module__", "") or type(registered).__module__)
+    if module.split(".")[0] == "sphinx_pypatterns":
+        return None
+    extensions = sorted((e for e in app.extensions if module == e or module.startswith(e + ".")), key=len)
+    return extensions[-1] if extensions else module or "another extension"

@@ -12,6 +12,7 @@ from sphinx.util.typing import ExtensionMetadata
 
 from .._core.checkouts import parse_checkouts_spec
 from .._core.errors import ManifestError
+from .._core.hints import did_you_mean
 from .._core.manifest import Manifest, load_manifest
 from .._core.symbol_cache import SymbolCache
 from .._core.verify import FILES_HELD, Verifier
@@ -30,6 +31,7 @@ from .log import as_subtype, logger, warn
 from .nodes import register_nodes
 from .placement import location_of
 from .render import PypatternsResolver
+from .roles import register_bare_roles
 
 __all__ = ["setup"]
 
@@ -141,7 +143,14 @@ def _on_missing_reference(app: Sphinx, domain: object, node: object) -> bool | N
         return True
     docname = node.get("refdoc") or app.env.docname
     where = location_of(app.env, docname, str(node.get("pp_source", "")), node.line or 0)
-    warn(f"unknown {kind} id {node.get('reftarget')!r}", "unknown_ref", where)
+    target = str(node.get("reftarget", ""))
+    index = domain_of(app.env).index()
+    others = sorted(other for other, ident in index if ident == target and other != kind)
+    if others:  # an id of another kind: the role is the typo
+        hint = f" (it is the id of a {others[0]}, not of a {kind})"
+    else:
+        hint = did_you_mean(target, (ident for other, ident in index if other == kind))
+    warn(f"unknown {kind} id {target!r}{hint}", "unknown_ref", where)
     return True
 
 
@@ -153,8 +162,8 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_domain(PypatternsDomain)
     for name, directive in PypatternsDomain.directives.items():
         app.add_directive(name, directive)
-    for name, role in PypatternsDomain.roles.items():
-        app.add_role(name, role)
+    # the roles' bare names ({cite} beside {pp:cite}) once every extension is set up: see register_bare_roles
+    app.connect("config-inited", register_bare_roles, priority=600)
     app.add_post_transform(PypatternsResolver)
     register_print(app)
     app.connect("builder-inited", _load_manifest)
@@ -172,7 +181,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("warn-missing-reference", _on_missing_reference)
     return {
         "version": __version__,
-        "env_version": 4,
+        "env_version": 5,  # 5: verified inline citations keep their popup's lines
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

@@ -10,6 +10,7 @@ from pygments.filters import ErrorToken  # type: ignore[import-untyped]
 from sphinx.addnodes import pending_xref
 from sphinx.highlighting import PygmentsBridge
 
+from .._core.checkouts import split_origin
 from .._core.evidence import Picture, plural
 from .._core.manifest import Manifest
 from .._core.records import LINES, CitationRecord
@@ -150,8 +151,19 @@ def matrix_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
     return [table, legend]
 
 
-def pin_nodes(manifest: Manifest | None, origins: dict[str, str]) -> list[nodes.Node]:
-    """The pin table, in the manifest's order of names."""
+def _origin_cell(origin: str) -> nodes.inline:
+    """How a checkout was materialised, then what attests its commit: an unattested one emphasised."""
+    how, attested, attestation = split_origin(origin)
+    cell = nodes.inline("", how)
+    if attestation:
+        cell += nodes.Text("; ")
+        cell += nodes.Text(attestation) if attested else nodes.emphasis(attestation, attestation)
+    return cell
+
+
+def pin_nodes(manifest: Manifest | None, origins: dict[str, str], *, given_widths: bool = True) -> list[nodes.Node]:
+    """The pin table, in the manifest's order of names; its columns' widths given (print) or the
+    browser's to lay out (HTML: given, they keep it wider than a narrow page, even when it could wrap)."""
     if manifest is None or not manifest.upstreams:
         return [_none("no manifest pins any upstream (pypatterns_manifest)")]
     rows = []
@@ -163,13 +175,14 @@ def pin_nodes(manifest: Manifest | None, origins: dict[str, str]) -> list[nodes.
                 _entry(up.tag),
                 _entry(nodes.literal(up.commit, up.commit), ["pypatterns-commit"]),
                 _entry(up.license),
-                _entry(origins.get(name) or "not materialised"),
+                _entry(_origin_cell(origins.get(name) or "not materialised")),
             ]
         )
     widths = [max(len(n) for n in manifest.upstreams) + 6, 12, 44, 16, 30]
     header = ["Upstream", "Tag", "Commit", "License", "Materialised from"]
     table = _table(header, rows, widths, "pypatterns-pins")
-    table["classes"].append("colwidths-given")  # LaTeX: keep the full commit on one line
+    if given_widths:
+        table["classes"].append("colwidths-given")  # LaTeX: keep the full commit on one line
     return [table]
 
 

@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING
 
 from .._core.checkouts import CheckoutSpec
 from .._core.errors import PypatternsError
+from .._core.records import POPUP_LINES
 from .._core.scan import scan_page
 from .._core.targets import CitationKey, parse_target
 
@@ -39,7 +40,8 @@ _EXIT_SECONDS = 10.0
 
 @dataclass(frozen=True)
 class BackgroundVerdict:
-    """A verdict of the background verifier; ``lines`` is ``None`` when it did not keep the cited lines."""
+    """A verdict of the background verifier; ``lines``: the cited lines it kept (all where they are
+    printed, else the first :data:`POPUP_LINES`), ``None`` when it kept none."""
 
     ok: bool
     subtype: str
@@ -179,6 +181,8 @@ def _citations(pages: Iterable[str], names: frozenset[str]) -> dict[tuple[Citati
                 target = parse_target(cite.target, known_upstreams=names)
             except PypatternsError:
                 continue  # the build reports it at read time
+            if not target.start:
+                continue  # symbol-only: the build fills its lines from the symbol first
             key = CitationKey(target.upstream, target.path, target.start, target.end, cite.symbol)
             found[(key, cite.directive)] = None
     return found
@@ -224,8 +228,8 @@ def run(request: _Request) -> Iterator[list[object]]:
         manifest, request.checkouts, max_bytes=request.max_bytes, max_files=FILES_HELD, symbol_cache=cache
     ) as verifier:
         for key, verdict in verify_many(verifier, keys, require_anchor=request.require_anchor):
-            lines = list(verdict.lines) if key in keep else None
-            yield [*key, verdict.ok, verdict.subtype, verdict.message, lines]
+            lines = verdict.lines if key in keep else verdict.lines[:POPUP_LINES]
+            yield [*key, verdict.ok, verdict.subtype, verdict.message, list(lines)]
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""The ``pypatterns`` command: ``new``, ``sync`` and ``check``."""
+"""The ``pypatterns`` command: ``new``, ``sync``, ``check`` and ``fix``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from .._core.pages import iter_pages
 from .._core.scan import FoundCitation, scan_page
 from .._core.targets import CitationKey, parse_target
 from .check_cache import Entry, PageResult, VerdictCache, cache_key
+from .fix import add_fix_parser
 from .new_page import cmd_new
+from .pin import add_pin_parser
 from .project import Project, project_of
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         only=args.upstream or (),
         mirrors=_parse_mirrors(args.mirror or []),
         max_extract_bytes=args.max_extract_mb * 1024 * 1024,
+        verify=args.verify,
         progress=lambda message: print(message, file=sys.stderr, flush=True),
     )
     done = Counter(o.action for o in outcomes)
@@ -81,7 +84,7 @@ def _name(found: FoundCitation) -> str:
 def _refusal(found: FoundCitation, manifest: Manifest) -> Entry | CitationKey:
     """The entry of a citation refused as written, else the key it is verified by."""
     try:
-        target = parse_target(found.target, known_upstreams=manifest.names)
+        target = parse_target(found.target, known_upstreams=manifest.names, symbol=found.symbol)
     except TargetError as exc:
         return "", f"{exc.subtype}: {exc.message}"
     written = found.raw.partition("\x00")[2].strip() if found.directive else ""
@@ -96,20 +99,29 @@ def _verify_entries(
     """The entries of the citations to verify, through the one verification path (none: no verifier starts)."""
     if not wanted:
         return {}
+    from .._core.fill import fill_range
     from .._core.symbol_cache import SymbolCache
-    from .._core.verify import FILES_HELD, Verifier, verify_many
+    from .._core.verdict_messages import worded_for_form
+    from .._core.verify import FILES_HELD, Verdict, Verifier, verify_many
     from .background import cpus_available
 
     spec, max_bytes = project.checkouts(), project.max_bytes
     cache = SymbolCache(project.srcdir / ".pypatterns" / "symbols" if symbol_cache else None)  # the build's, too
     with Verifier(manifest, spec, max_bytes=max_bytes, max_files=FILES_HELD, symbol_cache=cache) as verifier:
+        # a symbol-only citation is verified at its symbol's span, as the build verifies it
+        resolved = {key: fill_range(verifier, key) if not key.start else key for key in set(wanted.values())}
+        keys = (key for key in resolved.values() if isinstance(key, CitationKey))
         # alone on the machine, unlike the build's background verifier: parse on every CPU
         workers = cpus_available()
-        verdicts = dict(verify_many(verifier, wanted.values(), require_anchor=project.require_anchor, workers=workers))
+        verdicts = dict(verify_many(verifier, keys, require_anchor=project.require_anchor, workers=workers))
     entries: dict[str, Entry] = {}
-    for name, key in wanted.items():
-        verdict = verdicts[key]
-        entries[name] = key.upstream, "" if verdict.ok else f"{verdict.subtype}: {key.target}: {verdict.message}"
+    for name, written in wanted.items():
+        filled = resolved[written]
+        verdict = filled if isinstance(filled, Verdict) else verdicts[filled]
+        target = filled.target if isinstance(filled, CitationKey) else written.target
+        # worded for the citation's form: a directive's name starts with "d" (see _name)
+        message = worded_for_form(verdict.subtype, verdict.message, target, block=name.startswith("d"))
+        entries[name] = written.upstream, "" if verdict.ok else f"{verdict.subtype}: {target}: {message}"
     return entries
 
 
@@ -119,7 +131,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     start = time.monotonic()
     key = None
     if not args.no_cache and project.manifest_path is not None:
-        options = {"require_anchor": project.require_anchor, "max_bytes": project.max_bytes}
+        options = {"require_anchor": project.require_anchor, "max_bytes": project.max_bytes, "bare": project.bare_cite}
         prints = _fingerprints(manifest, project.checkouts(), project.max_bytes)
         key = cache_key(project.manifest_path.read_bytes(), prints, options)
     cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
@@ -136,7 +148,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             if result is not None:
                 pages.append((rel, digest, result))
                 continue
-            found = list(scan_page(rel, data.decode("utf-8")))
+            found = list(scan_page(rel, data.decode("utf-8"), bare_cite=project.bare_cite))
         except (UnicodeDecodeError, OSError) as exc:
             pages.append((rel, "", f"{rel}: source_encoding: cannot read: {exc}"))
             continue
@@ -223,6 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
                 default=DEFAULT_MAX_EXTRACT_BYTES // (1024 * 1024),
                 help="refuse sdists that unpack to more than this (default: %(default)s)",
             )
+            cmd.add_argument(
+                "--verify", action="store_true", help="compare each sdist with the git tree at its commit (git source)"
+            )
+    add_pin_parser(sub)
+    add_fix_parser(sub)
     return parser
 
 

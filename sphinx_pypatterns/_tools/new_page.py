@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import errno
 import os
 import sys
 from pathlib import Path
 
 from .._core.defaults import SLUG_RE, UPSTREAM_NAME_RE
+from .._core.errors import PypatternsError
+from .project import Project
 from .templates import FOLDERS, page_template
 
 __all__ = ["cmd_new"]
@@ -26,6 +29,32 @@ def _id_problem(kind: str, ident: str) -> str:
     if SLUG_RE.fullmatch(ident):
         return ""
     return "is not a lower-case slug (letters a-z, digits and single hyphens)"
+
+
+def _project(srcdir: Path) -> Project:
+    """The project's settings, from conf.py in ``srcdir`` (or ``srcdir/docs``), as ``check`` reads them."""
+    root = srcdir.resolve()
+    confdir = root / "docs" if (root / "docs" / "conf.py").is_file() else root  # as project_of finds it
+    return Project(root, confdir)
+
+
+def _unpinned(project: Project, ident: str) -> str:
+    """Why a source note for ``ident`` would name no upstream the build knows ("" if it names one)."""
+    if project.manifest_path is not None:
+        try:
+            names = sorted(project.manifest().upstreams)
+        except PypatternsError as exc:
+            return f"cannot read the manifest to check {ident!r}: {exc}"
+        where = f"the manifest {project.manifest_path.name}"
+    elif project.upstream_names:
+        names, where = sorted(project.upstream_names), "pypatterns_upstreams"
+    else:
+        return ""  # nothing names the upstreams: the build accepts any
+    if ident in names:
+        return ""
+    near = difflib.get_close_matches(ident, names, n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    return f"{ident!r} is not an upstream of {where}{hint}: pin it there first, then write its source note"
 
 
 def _name_max(folder: Path) -> int:
@@ -97,6 +126,16 @@ def cmd_new(args: argparse.Namespace) -> int:
     if problem:
         print(f"pypatterns new: {ident!r} {problem}", file=sys.stderr)
         return 2
+    try:
+        project = _project(Path(args.srcdir))
+    except PypatternsError as exc:
+        print(f"pypatterns new: {exc}", file=sys.stderr)
+        return 1
+    if kind == "source-note":
+        problem = _unpinned(project, ident)
+        if problem:
+            print(f"pypatterns new: {problem}", file=sys.stderr)
+            return 2
     name = f"{ident}.md"
     shown = Path(args.srcdir, FOLDERS[kind], name)
     try:
@@ -120,7 +159,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        _create_inside(srcdir, folder, name, page_template(kind, ident))
+        text = page_template(kind, ident, project.sections.get(kind), areas=project.areas, rule_words=project.rule_words)
+        _create_inside(srcdir, folder, name, text)
     except FileExistsError:
         print(f"pypatterns new: {shown} exists; not overwriting it", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .._core.checkouts import CheckoutSpec, parse_checkouts_spec
 from .._core.config_values import checked_config, conf_line
-from .._core.defaults import DEFAULT_MAX_FILE_BYTES
+from .._core.defaults import DEFAULT_MAX_FILE_BYTES, DEFAULT_SECTIONS
 from .._core.errors import PypatternsError
 from .._core.manifest import Manifest, load_manifest
 
@@ -108,6 +108,18 @@ class Project:
             checkouts if isinstance(checkouts, (str, list, tuple)) else ""
         )
         self.require_anchor = clean["pypatterns_require_anchor"] is True
+        areas = clean["pypatterns_areas"]
+        self.areas = [str(a) for a in areas] if isinstance(areas, (list, tuple)) else []
+        sections = clean["pypatterns_required_sections"]
+        #: The required sections of each kind (a kind conf.py leaves out keeps its defaults).
+        self.sections = {**DEFAULT_SECTIONS, **(sections if isinstance(sections, dict) else {})}
+        words = clean["pypatterns_rule_max_words"]
+        self.rule_words = words if isinstance(words, int) else 30
+        upstreams = clean["pypatterns_upstreams"]
+        self.upstream_names = [str(u) for u in upstreams] if isinstance(upstreams, (list, tuple)) else []
+        bare = clean["pypatterns_bare_roles"]
+        #: Is the bare ``{cite}`` role this extension's (or another extension's, written ``{pp:cite}`` here)?
+        self.bare_cite = isinstance(bare, (list, tuple)) and "cite" in bare
         max_bytes = clean["pypatterns_max_file_bytes"]
         self.max_bytes = max_bytes if isinstance(max_bytes, int) else DEFAULT_MAX_FILE_BYTES
         # the pages Sphinx reads: conf.py's include_patterns and exclude_patterns, as Sphinx reads them

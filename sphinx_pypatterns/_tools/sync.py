@@ -3,7 +3,10 @@
 Each upstream lands in ``<root>/<name>-<commit>``. It is built under a
 temporary name and renamed into place only once complete, with a marker
 file recording what was materialised and from where, so an interrupted
-sync never leaves a folder that counts as a checkout.
+sync never leaves a folder that counts as a checkout. Beside the marker, an
+attestation file says what proves that the tree is the pinned commit's
+(:mod:`.attest`): a record of the commit in the sdist, the git tree at the
+commit (``verify``), the git clone itself, or nothing ("unattested").
 """
 
 from __future__ import annotations
@@ -20,16 +23,30 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .._core.checkouts import MARKER, read_marker
+from .._core.checkouts import ATTESTATION, MARKER, attestation_words, read_attestation, read_marker
 from .._core.defaults import COMMIT_RE, DEFAULT_MAX_EXTRACT_BYTES
 from .._core.errors import SyncError
-from .._core.git import GIT_URL_HELP, check_git_url, git_command
+from .._core.git import GIT_URL_HELP, check_git_url
+from .._core.hints import did_you_mean
 from .._core.manifest import Manifest, SdistSource, StdlibSource, Upstream
+from .attest import (
+    TREE,
+    Attestation,
+    CommitRecord,
+    commit_records,
+    git,
+    matching_records,
+    sdist_attestation,
+    verify_tree,
+)
 
-__all__ = ["SyncOutcome", "find_python", "safe_extract", "sync_upstreams"]
+__all__ = ["SyncOutcome", "download_sdist", "find_python", "safe_extract", "sync_upstreams"]
 
 
 Progress = Callable[[str], None]
+
+#: Sync errors that no other source can mend: the pin and the sdist disagree.
+_FATAL = frozenset({"commit_mismatch", "tree_mismatch"})
 
 
 @dataclass(frozen=True)
@@ -38,12 +55,6 @@ class SyncOutcome:
     folder: str
     action: str  # "present" or "materialised"
     source: str
-
-
-def _git(args: list[str], *, git_dir: Path | None = None, network: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run one git command the one way the extension runs git (:func:`._git.git_command`)."""
-    argv, env = git_command(args, git_dir=git_dir, network=network)
-    return subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
 
 
 def safe_extract(
@@ -108,7 +119,9 @@ def safe_extract(
         return sum(1 for m in members if m.isfile())
 
 
-def _download_sdist(sdist: SdistSource, workdir: Path) -> Path:
+def download_sdist(name: str, version: str, workdir: Path) -> Path:
+    """The sdist of ``name==version`` through ``python -m pip download`` (pip's index and settings)."""
+    requirement = f"{name}=={version}"
     dl = workdir / "download"
     dl.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
@@ -119,13 +132,13 @@ def _download_sdist(sdist: SdistSource, workdir: Path) -> Path:
             "download",
             "--no-deps",
             "--no-binary",
-            sdist.name,
+            name,
             "--disable-pip-version-check",
             "--quiet",
             "--dest",
             str(dl),
             "--",
-            sdist.requirement,
+            requirement,
         ],
         capture_output=True,
         text=True,
@@ -134,10 +147,12 @@ def _download_sdist(sdist: SdistSource, workdir: Path) -> Path:
     files = [p for p in dl.iterdir() if p.is_file()]
     if proc.returncode != 0 or not files:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise SyncError(
-            f"pip download {sdist.requirement} failed: {' / '.join(tail) or 'no file'}", subtype="sync_failed"
-        )
-    archive = files[0]
+        raise SyncError(f"pip download {requirement} failed: {' / '.join(tail) or 'no file'}", subtype="sync_failed")
+    return files[0]
+
+
+def _download_sdist(sdist: SdistSource, workdir: Path) -> Path:
+    archive = download_sdist(sdist.name, sdist.version, workdir)
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     if digest != sdist.sha256:
         raise SyncError(
@@ -206,13 +221,13 @@ def _materialise_git(upstream: Upstream, source: str, tmp: Path) -> str:
     # --no-local: objects come through upload-pack, never as the source's files (git's advice for a
     # repository one does not trust); --template=: the new repository holds no hook and no setting
     # but what git writes itself, so the fetch below reads no repository-level config from elsewhere
-    proc = _git(["clone", "--bare", "--quiet", "--no-local", "--template=", "--", source, str(tmp)], network=True)
+    proc = git(["clone", "--bare", "--quiet", "--no-local", "--template=", "--", source, str(tmp)], network=True)
     if proc.returncode != 0:
         raise SyncError(f"git clone failed: {proc.stderr.strip()[:300]}", subtype="sync_failed")
-    check = _git(["cat-file", "-e", f"{upstream.commit}^{{commit}}"], git_dir=tmp)
+    check = git(["cat-file", "-e", f"{upstream.commit}^{{commit}}"], git_dir=tmp)
     if check.returncode != 0:
-        _git(["fetch", "--quiet", "--no-recurse-submodules", "origin", upstream.commit], git_dir=tmp, network=True)
-        check = _git(["cat-file", "-e", f"{upstream.commit}^{{commit}}"], git_dir=tmp)
+        git(["fetch", "--quiet", "--no-recurse-submodules", "origin", upstream.commit], git_dir=tmp, network=True)
+        check = git(["cat-file", "-e", f"{upstream.commit}^{{commit}}"], git_dir=tmp)
     if check.returncode != 0:
         raise SyncError(f"commit {upstream.commit} is absent from {source}", subtype="commit_missing")
     return f"git {source}"
@@ -231,22 +246,53 @@ def _sources(upstream: Upstream, mirror: str | None) -> list[tuple[str, str]]:
     return found
 
 
-def _materialise(upstream: Upstream, kind: str, where: str, tmp: Path, max_bytes: int, progress: Progress) -> str:
+def _materialise(
+    upstream: Upstream, kind: str, where: str, tmp: Path, max_bytes: int, verify: bool, progress: Progress
+) -> tuple[str, Attestation]:
     if kind == "git":
         progress(f"{upstream.name}: cloning {where}")
-        return _materialise_git(upstream, where, tmp)
+        return _materialise_git(upstream, where, tmp), Attestation(("the git clone that holds it",))
     tmp.mkdir(parents=True)
     if kind == "stdlib":
         assert upstream.stdlib is not None
         progress(f"{upstream.name}: copying the stdlib of Python {upstream.stdlib.python}")
-        return _materialise_stdlib(upstream.stdlib, tmp)
+        return _materialise_stdlib(upstream.stdlib, tmp), Attestation(why="an installed stdlib records no commit")
+    records: dict[SdistSource, list[CommitRecord]] = {}
     with tempfile.TemporaryDirectory(prefix="pypatterns-dl-") as work:
         for sdist in upstream.sdists:
             progress(f"{upstream.name}: downloading sdist {sdist.requirement}")
             archive = _download_sdist(sdist, Path(work) / sdist.name)
+            # the sha256 proves the archive is the pinned one; what it was made from is another matter
             progress(f"{upstream.name}: extracting {archive.name} (sha256 ok)")
             safe_extract(archive, tmp / sdist.mount if sdist.mount else tmp, max_bytes=max_bytes)
-    return "sdist " + ", ".join(s.requirement for s in upstream.sdists)
+            records[sdist] = matching_records(upstream, commit_records(tmp, sdist.mount))
+    attestation = sdist_attestation(upstream, records)
+    if verify and not upstream.git:
+        progress(f"{upstream.name}: no git source in the manifest to verify the sdist against")
+    elif verify:
+        progress(f"{upstream.name}: comparing the sdist with the git tree at {upstream.commit[:12]} ({upstream.git})")
+        unreachable = verify_tree(tmp, upstream, upstream.git)
+        if unreachable:
+            progress(f"{upstream.name}: the git source could not be reached: {unreachable}")
+            if not attestation.by:
+                attestation = Attestation(why=f"{attestation.why}, and its git source could not be reached")
+        else:
+            attestation = Attestation((*attestation.by, TREE))
+    return "sdist " + ", ".join(s.requirement for s in upstream.sdists), attestation
+
+
+def _present(upstream: Upstream, folder: Path, verify: bool) -> tuple[str, str]:
+    """``(source, attestation sentence)`` of a checkout in place; ``("", "")`` when it must be made
+    again: no marker of the commit, no attestation (synced before they were recorded), or
+    ``verify`` asked of an sdist tree whose git source has not been compared with it."""
+    marker = read_marker(folder)
+    words = attestation_words(folder, upstream.commit)
+    if marker is None or marker.get("commit") != upstream.commit or not words:
+        return "", ""
+    if verify and marker.get("kind") == "tree" and upstream.sdists and upstream.git:
+        if not read_attestation(folder).get("tree_verified"):
+            return "", ""
+    return str(marker.get("source", "")), words
 
 
 def _origin(upstream: Upstream, kind: str) -> str:
@@ -266,15 +312,20 @@ def sync_upstreams(
     only: Iterable[str] = (),
     mirrors: dict[str, str] | None = None,
     max_extract_bytes: int = DEFAULT_MAX_EXTRACT_BYTES,
+    verify: bool = False,
     progress: Progress = lambda message: None,
 ) -> list[SyncOutcome]:
-    """Materialise upstreams into ``root``; raises ``SyncError`` naming the upstream, source and cause."""
+    """Materialise upstreams into ``root``; raises ``SyncError`` naming the upstream, source and cause.
+
+    ``verify``: compare each sdist tree with the git tree at the commit, from the manifest's ``git``.
+    """
     mirrors = mirrors or {}
     wanted = list(only) or sorted(manifest.upstreams)
     for name in list(wanted) + sorted(mirrors):
         if name not in manifest.upstreams:
             raise SyncError(
-                f"unknown upstream {name!r} (known: {', '.join(sorted(manifest.upstreams))})",
+                f"unknown upstream {name!r}{did_you_mean(name, manifest.upstreams)}"
+                f" (known: {', '.join(sorted(manifest.upstreams))})",
                 subtype="unknown_upstream",
             )
     for name in wanted:  # every git source is checked before anything starts
@@ -290,10 +341,10 @@ def sync_upstreams(
     for index, name in enumerate(wanted, 1):
         upstream = manifest.upstreams[name]
         folder = root / upstream.folder_name
-        marker = read_marker(folder)
-        if marker is not None and marker.get("commit") == upstream.commit:
-            progress(f"[{index}/{len(wanted)}] {name}: present at {upstream.commit[:12]}, nothing to do")
-            outcomes.append(SyncOutcome(name, str(folder), "present", str(marker.get("source", ""))))
+        source, words = _present(upstream, folder, verify)
+        if words:
+            progress(f"[{index}/{len(wanted)}] {name}: present at {upstream.commit[:12]}, nothing to do; {words}")
+            outcomes.append(SyncOutcome(name, str(folder), "present", source))
             continue
         sources = _sources(upstream, mirrors.get(name))
         if not sources:
@@ -307,7 +358,10 @@ def sync_upstreams(
             shutil.rmtree(tmp, ignore_errors=True)
             try:
                 progress(f"[{index}/{len(wanted)}] {name}: materialising from {kind} ({where})")
-                described = _materialise(upstream, kind, where, tmp, max_extract_bytes, lambda m: progress(f"  {m}"))
+                described, attestation = _materialise(
+                    upstream, kind, where, tmp, max_extract_bytes, verify, lambda m: progress(f"  {m}")
+                )
+                progress(f"  {name}: {attestation.words}")
                 record = {
                     "upstream": name,
                     "tag": upstream.tag,
@@ -317,11 +371,15 @@ def sync_upstreams(
                     "origin": _origin(upstream, kind),
                 }
                 (tmp / MARKER).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
+                attested = attestation.record(upstream.commit)
+                (tmp / ATTESTATION).write_text(json.dumps(attested, indent=2, sort_keys=True) + "\n", "utf-8")
                 if folder.exists():
                     shutil.rmtree(folder)
                 os.replace(tmp, folder)
             except SyncError as exc:
                 shutil.rmtree(tmp, ignore_errors=True)
+                if exc.subtype in _FATAL:
+                    raise SyncError(f"{name}: {kind} ({where}): {exc.message}", subtype=exc.subtype) from None
                 failures.append((kind, where, exc))
                 continue
             except OSError as exc:

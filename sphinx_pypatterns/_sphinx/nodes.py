@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.writers.html5 import HTML5Translator
 from sphinx.writers.latex import LaTeXTranslator
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "pp_matrix",
     "pp_pageref",
     "pp_pins",
+    "pp_popup",
     "register_nodes",
 ]
 
@@ -71,6 +73,33 @@ def _visit_pageref_latex(self: LaTeXTranslator, node: pp_pageref) -> None:
     raise nodes.SkipNode
 
 
+class pp_popup(nodes.Inline, nodes.Element):  # noqa: N801
+    """In HTML, the cited lines that follow an inline citation: one node, whose ``lines`` (the
+    verdict's own tuple, not a copy) are set out only when the page is written.
+
+    Its HTML is that of ``inline(classes=[POPUP, "no-search"], inline(text, classes=[CODE]))``:
+    a resolved page held by the parallel writer keeps one small node per citation, not three
+    and a text. Other writers never meet it (it is made for HTML only) and skip it.
+    """
+
+
+def popup_text(start: int, end: int, lines: tuple[str, ...]) -> str:
+    """The cited lines, numbered from ``start``; a cut (fewer lines than ``start``–``end``) marked."""
+    width = len(str(start + len(lines) - 1))
+    numbered = [f"{n:>{width}}  {line}" for n, line in enumerate(lines, start)]
+    if len(lines) < end - start + 1:
+        numbered.append(" " * width + "  \u2026")
+    return "\n".join(numbered)
+
+
+def _visit_popup_html(self: HTML5Translator, node: pp_popup) -> None:
+    text = popup_text(node["start"], node["end"], node["lines"])
+    code = nodes.inline(classes=[node["code_class"]])
+    self.body.append(self.starttag(node, "span", "") + self.starttag(code, "span", ""))
+    self.body.append(self.encode(text) + "</span></span>")
+    raise nodes.SkipNode
+
+
 PLACEHOLDERS = (pp_cite, pp_excerpt, pp_backlinks, pp_checklist, pp_matrix, pp_dashboard, pp_pins)
 
 
@@ -81,6 +110,14 @@ def _skip(self: nodes.NodeVisitor, node: nodes.Element) -> None:
 def register_nodes(app: Sphinx) -> None:
     for node_class in PLACEHOLDERS:
         app.add_node(node_class, html=(_skip, None), latex=(_skip, None), text=(_skip, None))
+    app.add_node(
+        pp_popup,
+        html=(_visit_popup_html, None),
+        latex=(_skip, None),
+        text=(_skip, None),
+        man=(_skip, None),
+        texinfo=(_skip, None),
+    )
     app.add_node(
         pp_pageref,
         html=(_skip, None),

@@ -23,6 +23,7 @@ from .nodes import (
     pp_excerpt,
     pp_matrix,
     pp_pins,
+    pp_popup,
 )
 from .tables import dashboard_nodes, evidence_line, excerpt_block, matrix_nodes, pin_nodes, xref
 
@@ -41,24 +42,19 @@ def _is_placeholder(node: nodes.Node) -> bool:
     return isinstance(node, PLACEHOLDERS)
 
 
-def _popup(rec: CitationRecord) -> nodes.inline | None:
+def _popup(rec: CitationRecord) -> pp_popup | None:
     """The cited lines of a verified inline citation, numbered; ``None`` when none are kept.
 
     Only its first lines are kept (:data:`POPUP_LINES`) unless they are printed: a cut is marked.
     Plain text in an ``inline`` that the stylesheet sets as code: a ``literal`` would cost HTML
     markup for each word (Sphinx wraps them one by one), three times the text. Not searched.
+    One node (:class:`pp_popup`), set out when the page is written.
     """
     assert rec["verdict"] is not None
     lines = rec["verdict"][LINES]
     if not lines:
         return None
-    width = len(str(rec["start"] + len(lines) - 1))
-    numbered = [f"{n:>{width}}  {line}" for n, line in enumerate(lines, rec["start"])]
-    if len(lines) < rec["end"] - rec["start"] + 1:
-        numbered.append(" " * width + "  \u2026")
-    text = "\n".join(numbered)
-    code = nodes.inline(text, text, classes=[CODE])
-    return nodes.inline("", "", code, classes=[POPUP, "no-search"])
+    return pp_popup("", lines=lines, start=rec["start"], end=rec["end"], code_class=CODE, classes=[POPUP, "no-search"])
 
 
 class PypatternsResolver(SphinxPostTransform):

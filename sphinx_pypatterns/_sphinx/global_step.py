@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 from .._core.checkouts import FolderCheckout, GitCheckout
-from .._core.errors import CheckoutError, TargetError
+from .._core.errors import CheckoutError
 from .._core.fill import fill_range
 from .._core.hints import did_you_mean
 from .._core.manifest import Upstream
 from .._core.records import MESSAGE, OK, POPUP_LINES, SUBTYPE, CitationRecord, VerdictRecord
-from .._core.targets import parse_target, without_lines
+from .._core.targets import without_lines
 from .._core.verdict_messages import worded_for_form
 from .._core.verify import CitationKey, Verifier, verify_many
 from .._tools.background import BackgroundVerdict
@@ -158,17 +158,13 @@ def _verify(
 
 def _fill(verifier: Verifier | None, records: list[CitationRecord]) -> None:
     """Give every symbol-only citation (a target without lines) its symbol's span as its lines,
-    before anything reads them; one refused (no anchor) or whose symbol has no span or several
-    gets its failed verdict here. A record kept from an earlier build is filled again: its pin moved."""
+    before anything reads them; one whose symbol has no span or several gets its failed verdict
+    here (one without an anchor was refused while read, and has no path). A record kept from an
+    earlier build is filled again: its pin moved."""
     for rec in sorted(records, key=lambda r: (r["path"], r["upstream"])):
         if not rec["path"] or not without_lines(rec["target"]):
             continue
         rec["start"] = rec["end"] = 0
-        try:  # the role parsed the target alone: its anchor is checked here
-            parse_target(rec["target"], symbol=rec["symbol"])
-        except TargetError as exc:
-            rec["verdict"] = (False, exc.subtype, exc.message, ())
-            continue
         if verifier is None or rec["upstream"] not in verifier.manifest.upstreams:
             continue  # no manifest pins it: the verdict says so
         filled = fill_range(verifier, citation_key(rec))

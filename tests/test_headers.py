@@ -247,3 +247,38 @@ def test_another_project_links_to_the_headers_through_intersphinx(project, tmp_p
     linked = build(other, freshenv=True)
     assert linked.warnings == ""
     assert 'href="https://example.invalid/handbook/patterns/exception-root.html#exception-root"' in linked.html("index")
+
+
+def test_back_links_are_the_links_sphinx_makes_for_a_doc_reference(project, monkeypatch):
+    """A card's back-links are made by the extension (no ``std:doc`` cross-reference for Sphinx to
+    resolve, which would copy the title each time), and are the nodes Sphinx makes for ``{doc}``."""
+    import re
+
+    from sphinx.domains.std import StandardDomain
+
+    resolved: list[str] = []
+    real = StandardDomain._resolve_doc_xref
+
+    def counting(self, env, fromdocname, *args, **kwargs):
+        resolved.append(fromdocname)
+        return real(self, env, fromdocname, *args, **kwargs)
+
+    monkeypatch.setattr(StandardDomain, "_resolve_doc_xref", counting)
+    smell = SMELL.replace("# Bare raise", "# Bare *raise* smell")  # a title with markup
+    orphan = "---\norphan: true\n---\n" + page("smell", "orphan-raise", title="Orphan")
+    index = "# Index\n\n{doc}`/smells/bare`\n\n```{toctree}\npatterns/exception-root\nsmells/bare\n```\n"
+    files = {"index.md": index, "patterns/exception-root.md": PATTERN, "smells/bare.md": smell, "smells/o.md": orphan}
+    built = project(files, CONF)
+    assert built.warnings == ""
+    assert resolved == ["index"]  # only the page's own {doc}: the card's links are made, not resolved
+    html = built.html("patterns/exception-root")
+    (link,) = re.findall(r'<a class="reference internal" href="../smells/bare.html">.*?</a>', html)
+    assert link.replace("../smells/", "smells/") in built.html("index")  # the same markup as {doc}
+    assert '<span class="doc">Bare raise smell</span>' in link
+    assert '<span class="doc">Orphan</span>' in html
+    # print: a page in the book is a link; a page outside it (no URI) is its name, as Sphinx leaves it
+    latex = project(files, CONF, buildername="latex")
+    assert latex.warnings == ""
+    tex = next(latex.app.outdir.glob("*.tex")).read_text()
+    assert r"\hyperref[\detokenize{smells/bare::doc}]" in tex
+    assert "Inverted by" in tex and "smells/o" in tex and r"\detokenize{smells/o::doc}" not in tex

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import posixpath
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from docutils import nodes
+from sphinx.environment import BuildEnvironment
+from sphinx.errors import NoUri
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.nodes import clean_astext, make_refnode
 
 from .._core.records import LINES, OK, CitationRecord
 from .._core.targets import lines_label
-from .access import domain_of
+from .access import builder_of, domain_of
 from .config import evidence_rules
 from .domain import PypatternsDomain
 from .latex import PERMALINK
@@ -40,6 +44,38 @@ CODE = "pypatterns-code"
 
 def _is_placeholder(node: nodes.Node) -> bool:
     return isinstance(node, PLACEHOLDERS)
+
+
+#: env -> docname -> (its title node, the title's text): one ``clean_astext`` per page and build
+_TITLES: WeakKeyDictionary[BuildEnvironment, dict[str, tuple[nodes.Element, str]]] = WeakKeyDictionary()
+
+
+def _title_text(env: BuildEnvironment, docname: str) -> str:
+    titles = _TITLES.setdefault(env, {})
+    node = env.titles[docname]
+    kept = titles.get(docname)
+    if kept is None or kept[0] is not node:  # read again: its title node is a new one
+        kept = titles[docname] = (node, clean_astext(node))
+    return kept[1]
+
+
+def doc_link(env: BuildEnvironment, target: str, fromdoc: str) -> nodes.Node:
+    """The link to page ``target`` that a ``std:doc`` cross-reference resolves to, made here.
+
+    The same nodes as Sphinx's ``StandardDomain`` makes (an ``inline`` of class ``doc`` holding
+    the page title, in an internal ``reference``), without a ``pending_xref`` that Sphinx would
+    resolve by copying the title each time: a card links to every page that refers to it. A
+    page unknown to the environment, or no builder, is left to Sphinx as a cross-reference, which
+    warns as before; a page the builder has no URI for (``NoUri``) is its name as plain text.
+    """
+    builder = builder_of(env)
+    if builder is None or target not in env.all_docs:
+        return xref("doc", target, fromdoc)
+    title = _title_text(env, target)
+    try:
+        return make_refnode(builder, fromdoc, target, None, nodes.inline(title, title, classes=["doc"]))
+    except NoUri:
+        return nodes.inline(target, target)
 
 
 def _popup(rec: CitationRecord) -> pp_popup | None:
@@ -197,7 +233,7 @@ class PypatternsResolver(SphinxPostTransform):
                 if key == "nominates":
                     para += xref("candidate", item, docname)
                 else:
-                    para += xref("doc", item, docname)
+                    para += doc_link(self.env, item, docname)
             fields += self._field(titles[key], para)
         node.replace_self(fields)
 

@@ -18,7 +18,7 @@ from .._core.symbol_cache import SymbolCache
 from .._core.verify import FILES_HELD, Verifier
 from .._tools.background import BackgroundVerifier, cpus_available
 from .._version import __version__
-from .access import domain_of
+from .access import domain_of, note_builder
 from .config import OWN_FOLDER, register_config
 from .domain import PypatternsDomain
 from .encoding import on_source_read, read_pages_leniently, register_codec
@@ -166,6 +166,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("config-inited", register_bare_roles, priority=600)
     app.add_post_transform(PypatternsResolver)
     register_print(app)
+    app.connect("builder-inited", note_builder, priority=100)
     app.connect("builder-inited", _load_manifest)
     app.connect("config-inited", add_templates)
     app.connect("html-page-context", on_page_context, priority=PAGE_CONTEXT_PRIORITY)

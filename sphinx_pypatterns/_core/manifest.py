@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .defaults import COMMIT_RE, UPSTREAM_NAME_RE
 from .errors import ManifestError, TargetError
 from .git import GIT_URL_HELP, check_git_url
+from .lock import Lock, load_lock, lock_path
 from .targets import url_path, validate_relpath
 from .toml_lines import At, Where, key_line, key_text, toml_lines
 
@@ -98,6 +99,8 @@ class Manifest:
 
     upstreams: dict[str, Upstream] = field(default_factory=dict)
     path: str = ""
+    #: The evidence lock beside the manifest file (:mod:`.lock`), when there is one.
+    lock: Lock | None = None
 
     @property
     def names(self) -> frozenset[str]:
@@ -226,8 +229,9 @@ def parse_manifest(text: str, *, path: str = "") -> Manifest:
     return Manifest(upstreams=upstreams, path=path)
 
 
-def load_manifest(path: str | Path) -> Manifest:
-    """Read and validate a manifest file. Raises :class:`ManifestError`."""
+def load_manifest(path: str | Path, *, with_lock: bool = True) -> Manifest:
+    """Read and validate a manifest file, and the evidence lock beside it (unless not ``with_lock``).
+    Raises :class:`ManifestError`."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -240,4 +244,6 @@ def load_manifest(path: str | Path) -> Manifest:
         raise ManifestError(
             "the manifest is not valid UTF-8", path=str(path), subtype="manifest_toml", line=line
         ) from None
-    return parse_manifest(text, path=str(path))
+    manifest = parse_manifest(text, path=str(path))
+    lock = load_lock(lock_path(path)) if with_lock else None
+    return manifest if lock is None else replace(manifest, lock=lock)

@@ -52,6 +52,7 @@ Subtype = Literal[
     "commit_missing",
     "bad_commit",
     "no_manifest",
+    "content_changed",
     # review rules, checked over the whole project
     "thin_evidence",
     "uncited_counterexamples",
@@ -61,6 +62,7 @@ Subtype = Literal[
     # manifest
     "manifest",
     "manifest_toml",
+    "lock",
 ]
 
 SUBTYPES: frozenset[str] = frozenset(get_args(Subtype))

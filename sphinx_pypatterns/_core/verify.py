@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import multiprocessing
-import tokenize
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -12,9 +10,12 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from types import TracebackType
 
+from .blobs import decode_lines
+from .blobs import is_python as _is_python
 from .checkouts import DEFAULT_MAX_BYTES, CheckoutSpec, FolderCheckout, GitCheckout, locate_checkout
 from .errors import CheckoutError, PypatternsError
 from .hints import did_you_mean
+from .lock import text_digest
 from .manifest import Manifest
 from .symbol_cache import SymbolCache
 from .symbols import SymbolTable, symbol_table
@@ -50,6 +51,28 @@ class Verdict:
     subtype: str = ""
     message: str = ""
     lines: tuple[str, ...] = ()
+
+
+def against_lock(manifest: Manifest, target: CitationTarget, verdict: Verdict) -> Verdict:
+    """``content_changed`` when the lock holds a digest of the cited range and the text differs."""
+    assert manifest.lock is not None
+    locked = manifest.lock.digest(target.upstream, target.path, target.start, target.end)
+    if locked is None or locked == text_digest(verdict.lines):
+        return verdict
+    commit = manifest.lock.commits.get(target.upstream, "")
+    pinned = manifest.upstreams[target.upstream].commit
+    since = (
+        f"the lock was written at {commit[:12]}"
+        if commit == pinned
+        else (f"the lock was written at commit {commit[:12] or '(none)'}, and the pin is now {pinned[:12]}")
+    )
+    return Verdict(
+        False,
+        "content_changed",
+        f"the text under {target} is not the text locked for it ({since}): read it again, then run"
+        " `pypatterns check --update-lock`, or move the pin with `pypatterns bump`",
+        verdict.lines,
+    )
 
 
 @dataclass
@@ -228,6 +251,8 @@ class Verifier:
         if verdict is None:
             try:
                 verdict = self._verify(target, symbol, require_anchor)
+                if verdict.ok and self.manifest.lock is not None:
+                    verdict = against_lock(self.manifest, target, verdict)
             except PypatternsError as exc:
                 verdict = Verdict(False, exc.subtype, exc.message)
             self._verdicts[key] = verdict
@@ -267,6 +292,14 @@ class Verifier:
             f"`{symbol}` is defined at {where}, but the citation covers {target.lines_label}",
             lines,
         )
+
+    def lines_of(self, upstream: str, path: str) -> list[str]:
+        """The lines of one file of ``upstream`` at its pin. Raises :class:`PypatternsError`."""
+        return self._blob(CitationTarget(upstream, path, 1, 1)).lines
+
+    def listing(self, upstream: str) -> frozenset[str] | None:
+        """Every path of the checkout of ``upstream``; ``None`` when it cannot be listed."""
+        return self._listing(upstream)
 
     def spans(self, target: CitationTarget, symbol: str) -> list[tuple[int, int]]:
         """The spans of ``symbol`` in the file of ``target``, a Python file (another file has none).
@@ -352,49 +385,8 @@ def _parse(text: str, filename: str, hint: str) -> _Parsed:
         return None, exc.message, exc.subtype
 
 
-def _is_python(path: str) -> bool:
-    return path.endswith((".py", ".pyi"))
-
-
 def _decode_blob(path: str, data: bytes) -> _Blob:
-    """A file's lines: a Python file decoded as Python decodes it (BOM, PEP 263 cookie), others as UTF-8.
-
-    A Python file whose encoding declaration Python refuses (an unknown codec,
-    a BOM with a cookie other than UTF-8) keeps its lines, read as UTF-8, and
-    its symbols are ``unparsable`` with Python's reason.
-    """
-    if b"\0" in data:
-        raise CheckoutError(f"{path} is a binary file", subtype="binary_file")
-    if not _is_python(path):
-        return _Blob(_split(_decode_as(path, data, "utf-8")))
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = _decode_as(path, data, encoding)
-    except (SyntaxError, LookupError) as exc:  # an unknown codec, or one that is no text encoding ("hex")
-        reason = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-        blob = _Blob(_split(_decode_as(path, data, "utf-8-sig")), parsed=True)
-        blob.symbols_error = CheckoutError(
-            f"cannot parse {path}: Python refuses its encoding declaration ({reason})", subtype="unparsable"
-        )
-        return blob
-    return _Blob(_split(text))
-
-
-def _decode_as(path: str, data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        if encoding in ("utf-8", "utf-8-sig"):
-            raise CheckoutError(f"{path} is not valid UTF-8 (byte {exc.start})", subtype="not_utf8") from None
-        raise CheckoutError(
-            f"{path} is not valid {encoding}, the encoding it declares (byte {exc.start})", subtype="not_utf8"
-        ) from None
-
-
-def _split(text: str) -> list[str]:
-    # Split on "\n" only, as git and GitHub count lines: str.splitlines()
-    # would also break at form feeds, which the stdlib uses.
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+    lines, refused = decode_lines(path, data)
+    blob = _Blob(lines, parsed=refused is not None)
+    blob.symbols_error = refused
+    return blob

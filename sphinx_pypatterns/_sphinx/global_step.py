@@ -86,6 +86,7 @@ def _verify(
         current: dict[str, str] = {}
         origins: dict[str, str] = {}
         folders: dict[str, FolderCheckout] = {}
+        lock = manifest.lock if manifest else None
         for name, upstream in sorted((manifest.upstreams if manifest else {}).items()):
             try:
                 checkout = verifier.checkout_for(name)
@@ -97,7 +98,7 @@ def _verify(
                     folders[name] = checkout
             except CheckoutError as exc:
                 where, origins[name] = f"error:{exc}", "not materialised"
-            current[name] = _pin_state(upstream, where)
+            current[name] = _pin_state(upstream, where, lock.section_digest(name) if lock else "")
         domain.data["origins"] = origins
         changed = {name for name in set(current) | set(pins) if current.get(name) != pins.get(name)}
         stale = _stale_files(domain, folders)
@@ -226,10 +227,11 @@ def _report(domain: PypatternsDomain, docname: str, pending: list[CitationRecord
         warn(f"{rec['target']}: {verdict[MESSAGE]}", subtype, where)
 
 
-def _pin_state(upstream: Upstream, where: str) -> str:
+def _pin_state(upstream: Upstream, where: str, locked: str) -> str:
     """What the verdicts of ``upstream`` depend on besides the files: the commit, the sources that
     make its tree (they shape a missing file's message), the stdlib's Python (the parse hint) and
-    the checkout's state. Not the repository, tag or license: they change links, not verdicts."""
+    the checkout's state, and the upstream's part of the evidence lock. Not the repository, tag or
+    license: they change links, not verdicts."""
     sources = [[s.name, s.version, s.sha256, s.mount] for s in upstream.sdists]
     stdlib = [upstream.stdlib.python, upstream.stdlib.mount] if upstream.stdlib else None
-    return json.dumps([upstream.commit, sources, stdlib, upstream.git, where])
+    return json.dumps([upstream.commit, sources, stdlib, upstream.git, where, locked])

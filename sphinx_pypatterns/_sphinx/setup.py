@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -13,6 +14,7 @@ from sphinx.util.typing import ExtensionMetadata
 from .._core.checkouts import parse_checkouts_spec
 from .._core.errors import ManifestError
 from .._core.hints import did_you_mean
+from .._core.lock import load_lock, lock_path
 from .._core.manifest import Manifest, load_manifest
 from .._core.symbol_cache import SymbolCache
 from .._core.verify import FILES_HELD, Verifier
@@ -46,11 +48,16 @@ def _load_manifest(app: Sphinx) -> None:
     manifest: Manifest | None = None
     if path is not None:
         try:
-            manifest = load_manifest(path)
+            manifest = load_manifest(path, with_lock=False)
         except ManifestError as exc:
             key = f"[{exc.key}] " if exc.key else ""
             warn(f"{key}{exc.message}", as_subtype(exc.subtype), f"{path}:{exc.line}")
             manifest = Manifest(path=str(path))
+        else:
+            try:  # a lock that cannot be read is reported, and the citations are verified without it
+                manifest = replace(manifest, lock=load_lock(lock_path(path)))
+            except ManifestError as exc:
+                warn(exc.message, "lock", f"{exc.path}:{exc.line}")
     domain_of(app.env).data["manifest"] = manifest
 
 

@@ -13,13 +13,17 @@ from typing import TYPE_CHECKING
 from .._core.checkouts import CheckoutSpec, locate_checkout
 from .._core.defaults import DEFAULT_MAX_EXTRACT_BYTES, KINDS
 from .._core.errors import PypatternsError, TargetError
+from .._core.lock import lock_path
 from .._core.manifest import Manifest
 from .._core.pages import iter_pages
 from .._core.scan import FoundCitation, scan_page
 from .._core.targets import CitationKey, parse_target
+from .bump import add_bump_parser
 from .check_cache import Entry, PageResult, VerdictCache, cache_key
 from .fix import add_fix_parser
+from .locking import write_lock
 from .new_page import cmd_new
+from .outdated import add_outdated_parser
 from .pin import add_pin_parser
 from .project import Project, project_of
 
@@ -94,9 +98,16 @@ def _refusal(found: FoundCitation, manifest: Manifest) -> Entry | CitationKey:
 
 
 def _verify_entries(
-    project: Project, manifest: Manifest, wanted: dict[str, CitationKey], *, symbol_cache: bool
+    project: Project,
+    manifest: Manifest,
+    wanted: dict[str, CitationKey],
+    *,
+    symbol_cache: bool,
+    digests: dict[CitationKey, str] | None = None,
 ) -> dict[str, Entry]:
-    """The entries of the citations to verify, through the one verification path (none: no verifier starts)."""
+    """The entries of the citations to verify, through the one verification path (none: no verifier starts).
+
+    ``digests`` receives the lock digest of every verified range (``check --update-lock``)."""
     if not wanted:
         return {}
     from .._core.fill import fill_range
@@ -114,6 +125,10 @@ def _verify_entries(
         # alone on the machine, unlike the build's background verifier: parse on every CPU
         workers = cpus_available()
         verdicts = dict(verify_many(verifier, keys, require_anchor=project.require_anchor, workers=workers))
+    if digests is not None:
+        from .._core.lock import text_digest
+
+        digests.update({key: text_digest(v.lines) for key, v in verdicts.items() if v.ok})
     entries: dict[str, Entry] = {}
     for name, written in wanted.items():
         filled = resolved[written]
@@ -127,13 +142,22 @@ def _verify_entries(
 
 def _cmd_check(args: argparse.Namespace) -> int:
     project = project_of(args)
-    manifest = project.manifest()
+    # --update-lock: the text as it is now, not against the lock it replaces (which may not even parse)
+    manifest = project.manifest(with_lock=not args.update_lock)
     start = time.monotonic()
     key = None
-    if not args.no_cache and project.manifest_path is not None:
+    digests: dict[CitationKey, str] | None = None
+    if args.update_lock:
+        if project.manifest_path is None:
+            print("pypatterns check: --update-lock needs a manifest (pypatterns_manifest)", file=sys.stderr)
+            return 2
+        digests = {}
+    if not args.no_cache and not args.update_lock and project.manifest_path is not None:
         options = {"require_anchor": project.require_anchor, "max_bytes": project.max_bytes, "bare": project.bare_cite}
         prints = _fingerprints(manifest, project.checkouts(), project.max_bytes)
-        key = cache_key(project.manifest_path.read_bytes(), prints, options)
+        lock = lock_path(project.manifest_path)
+        locked = lock.read_bytes() if lock.is_file() else b""
+        key = cache_key(project.manifest_path.read_bytes() + b"\0" + locked, prints, options)
     cache = VerdictCache(project.srcdir / ".pypatterns" / "check-cache.json", key)
     # every page read and scanned first; then one verification of what the cache does not hold
     pages: list[tuple[str, str, PageResult | list[FoundCitation] | str]] = []
@@ -165,7 +189,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 if cached is None:
                     cache.put(name, refused)
         pages.append((rel, digest, found))
-    verified = _verify_entries(project, manifest, wanted, symbol_cache=not args.no_cache)
+    verified = _verify_entries(project, manifest, wanted, symbol_cache=not args.no_cache, digests=digests)
     for name, entry in verified.items():
         cache.put(name, entry)
     entries.update(verified)
@@ -192,6 +216,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for failure in failures:
         print(failure)
     print(f"check: {count} citations, {len(failures)} failures ({elapsed:.2f} s)")
+    if digests is not None and project.manifest_path is not None:
+        print(write_lock(project.manifest_path, manifest, digests))
     return 1 if failures else 0
 
 
@@ -224,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="read and keep no cache: neither verdicts (.pypatterns/check-cache.json) nor symbols (.pypatterns/symbols/)",
             )
+            cmd.add_argument(
+                "--update-lock",
+                action="store_true",
+                help="write the evidence lock beside the manifest: a digest of the text under every verified citation",
+            )
         if name == "sync":
             cmd.add_argument("--upstream", action="append", metavar="NAME", help="only this upstream (repeatable)")
             cmd.add_argument(
@@ -240,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
             )
     add_pin_parser(sub)
     add_fix_parser(sub)
+    add_bump_parser(sub)
+    add_outdated_parser(sub)
     return parser
 
 

@@ -28,13 +28,13 @@ from .._core.targets import CitationKey, parse_target, without_lines
 from .._core.verify import Verdict
 from .project import Project, project_of
 
-__all__ = ["add_fix_parser"]
+__all__ = ["BREAK", "add_fix_parser", "target_span"]
 
 #: The verdicts that a range taken from the symbol's span mends.
 _FIXABLE = frozenset({"anchor_mismatch", "line_out_of_range"})
 
 #: A line break as the page's reader counts lines (markdown-it reads ``\r\n`` and ``\r`` as ``\n``).
-_BREAK = re.compile(r"\r\n?|\n")
+BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     fixed = changed = 0
     for page in pages:
         taken: set[int] = set()
-        starts = [0, *(m.end() for m in _BREAK.finditer(page.text))]
+        starts = [0, *(m.end() for m in BREAK.finditer(page.text))]
         edits: list[tuple[int, int, str]] = []
         for cite, key in page.citations:
             new = ranges.get(key)
@@ -173,24 +173,35 @@ def _ranges(
     return found
 
 
-def _locate(text: str, starts: list[int], cite: FoundCitation, taken: set[int]) -> tuple[int, int] | None:
-    """The offsets in ``text`` of the line spec of ``cite``'s target as written (an empty span at
-    the path's end for a target without lines), not one ``taken`` by an earlier citation."""
+def target_span(text: str, starts: list[int], cite: FoundCitation, taken: set[int]) -> tuple[int, int] | None:
+    """The offsets in ``text`` of ``cite``'s target as written, not one ``taken`` by an earlier citation."""
     if cite.line > len(starts):
         return None
     target = "(" + re.escape(cite.target) + ")"
     if cite.directive:  # the fence's or the reST directive's argument: ``{cite} T`` or ``cite:: T``
-        pattern = re.compile(r"(?:\}|::)[ \t]*" + target + r"[ \t]*(?=[\r\n]|$)")
-    else:  # the role's ``<T>``, maybe across a line break
-        pattern = re.compile(r"<\s*" + target + r"\s*>")
-    for match in pattern.finditer(text, starts[cite.line - 1]):
-        if match.start(1) in taken:
-            continue
-        taken.add(match.start(1))
-        if without_lines(match.group(1)):
-            return match.end(1), match.end(1)
-        return match.start(1) + match.group(1).rindex(":") + 1, match.end(1)
+        patterns = [r"(?:\}|::)[ \t]*" + target + r"[ \t]*(?=[\r\n]|$)"]
+    else:  # the role's ``<T>``, maybe across a line break; or the role's whole text, ``{cite}`T```
+        patterns = [r"<\s*" + target + r"\s*>", r"\}`\s*" + target + r"\s*`"]
+    for pattern in patterns:
+        for match in re.finditer(pattern, text[starts[cite.line - 1] :]):
+            at = starts[cite.line - 1] + match.start(1)
+            if at in taken:
+                continue
+            taken.add(at)
+            return at, starts[cite.line - 1] + match.end(1)
     return None
+
+
+def _locate(text: str, starts: list[int], cite: FoundCitation, taken: set[int]) -> tuple[int, int] | None:
+    """The offsets in ``text`` of the line spec of ``cite``'s target as written (an empty span at
+    the path's end for a target without lines), not one ``taken`` by an earlier citation."""
+    span = target_span(text, starts, cite, taken)
+    if span is None:
+        return None
+    written = text[span[0] : span[1]]
+    if without_lines(written):
+        return span[1], span[1]
+    return span[0] + written.rindex(":") + 1, span[1]
 
 
 def _print_diff(rel: str, before: str, after: str) -> None:

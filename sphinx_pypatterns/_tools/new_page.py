@@ -159,7 +159,9 @@ def cmd_new(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        text = page_template(kind, ident, project.sections.get(kind), areas=project.areas, rule_words=project.rule_words)
+        text = page_template(
+            kind, ident, project.sections.get(kind), areas=project.areas, rule_words=project.rule_words
+        )
         _create_inside(srcdir, folder, name, text)
     except FileExistsError:
         print(f"pypatterns new: {shown} exists; not overwriting it", file=sys.stderr)

@@ -126,10 +126,10 @@ class Project:
         self.exclude = _patterns(values.get("exclude_patterns"), [])
         self.include = _patterns(values.get("include_patterns"), ["**"])
 
-    def manifest(self) -> Manifest:
+    def manifest(self, *, with_lock: bool = True) -> Manifest:
         if self.manifest_path is None:
             raise PypatternsError("conf.py sets no pypatterns_manifest", subtype="no_manifest")
-        return load_manifest(self.manifest_path)
+        return load_manifest(self.manifest_path, with_lock=with_lock)
 
     def checkouts(self) -> CheckoutSpec:
         return parse_checkouts_spec(self.checkouts_value, base=self.srcdir)

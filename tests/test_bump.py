@@ -253,3 +253,73 @@ def test_a_malformed_lock_is_one_located_warning(tmp_path, capsys):
     built = build(src)
     assert [w[2] for w in built.located()] == ["pypatterns.lock"], built.warnings
     assert "upstreams.lock" in built.warnings and "Traceback" not in built.warnings
+
+
+def test_bump_of_an_sdist_pin_downloads_the_new_release_beside_the_old(tmp_path, capsys, offline_index):
+    from support.sdists import archival, sdist_pin
+    from support.upstreams import make_sdist
+
+    old_commit, new_commit = "1" * 40, "2" * 40
+    _, sha1 = make_sdist(
+        offline_index, "demo", "1.0", {"demo/core.py": CORE_V1, ".git_archival.txt": archival(old_commit)}
+    )
+    _, sha2 = make_sdist(
+        offline_index, "demo", "1.1", {"demo/core.py": CORE_V2, ".git_archival.txt": archival(new_commit)}
+    )
+    src = tmp_path / "src"
+    manifest = sdist_pin("demo", "1.0", sha1, old_commit).replace('tag = "v1"', 'tag = "v1.0"')
+    page = "# P\n\nIt {cite}`mover <demo:demo/core.py:4-5>`.\n"
+    write_project(src, {"p.md": page, "upstreams.toml": manifest}, 'pypatterns_manifest = "upstreams.toml"\n')
+    assert _run(capsys, "sync", str(src))[0] == 0
+    code, out, err = _run(capsys, "bump", "demo", str(src), "--to", "1.1")
+    assert code == 0, err  # the one citation moved with its text
+    assert f"({old_commit[:12]}) -> v1.1 ({new_commit[:12]}), commit attested by .git_archival.txt" in err, err
+    assert "<demo:demo/core.py:12-13>" in (src / "p.md").read_text()
+    text = (src / "upstreams.toml").read_text()
+    assert f'requirement = "demo==1.1", sha256 = "{sha2}"' in text and 'tag = "v1.1"' in text
+    assert (src / ".pypatterns" / "checkouts" / f"demo-{old_commit}").is_dir()  # the old one stays
+    assert build(src).warnings == ""
+
+
+def test_bump_refuses_a_folder_named_in_conf_and_an_unknown_upstream(tmp_path, capsys):
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    src = tmp_path / "src"
+    conf = f'pypatterns_manifest = "upstreams.toml"\npypatterns_checkouts = ["up={folder}"]\n'
+    write_project(src, {"p.md": "# P\n", "upstreams.toml": manifest_text("up", "a" * 40)}, conf)
+    code, _, err = _run(capsys, "bump", "up", str(src), "--commit", "b" * 40, "--tag", "v2")
+    assert code == 1 and "a folder holds one tree" in err and "Traceback" not in err
+    code, _, err = _run(capsys, "bump", "upp", str(src), "--commit", "b" * 40, "--tag", "v2")
+    assert code == 1 and "no upstream 'upp'" in err and "did you mean 'up'" in err
+    code, _, err = _run(capsys, "bump", "up", str(src), "--commit", "not-a-commit", "--tag", "v2")
+    assert code == 1 and "commit" in err and "Traceback" not in err
+    assert (src / "upstreams.toml").read_text() == manifest_text("up", "a" * 40)
+
+
+def test_outdated_names_newer_releases_and_says_when_it_cannot_look(tmp_path, capsys, offline_index, monkeypatch):
+    from support.sdists import sdist_pin
+    from support.upstreams import make_sdist
+
+    _, sha = make_sdist(offline_index, "demo", "1.0", {"demo/core.py": "x = 1\n"})
+    make_sdist(offline_index, "demo", "1.2", {"demo/core.py": "x = 2\n"})
+    make_sdist(offline_index, "demo", "2.0rc1", {"demo/core.py": "x = 3\n"})
+    make_sdist(offline_index, "other", "3.0", {"other/core.py": "x = 3\n"})
+    src = tmp_path / "src"
+    manifest = sdist_pin("demo", "1.0", sha, "a" * 40) + sdist_pin("other", "3.0", sha, "b" * 40).replace(
+        "[other]", "\n[other]"
+    )
+    manifest += (
+        '\n[git-only]\nrepository = "https://example.invalid/g"\ntag = "v1"\ncommit = "'
+        + "c" * 40
+        + '"\nlicense = "MIT"\n'
+    )
+    write_project(src, {"p.md": "# P\n", "upstreams.toml": manifest}, 'pypatterns_manifest = "upstreams.toml"\n')
+    code, out, _ = _run(capsys, "outdated", str(src))
+    assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines()}
+    assert "newer release: 1.2;" in rows["demo"] and "2.0rc1" not in rows["demo"]  # no pre-release after a release
+    assert rows["other"].endswith("up to date")
+    assert "not pinned by an sdist" in rows["git-only"]
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "nowhere"))
+    code, out, _ = _run(capsys, "outdated", str(src))
+    assert code == 0 and out.count("could not look") == 2, out

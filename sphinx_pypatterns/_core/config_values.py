@@ -63,7 +63,7 @@ def _is_areas(value: object) -> bool:
 _Spec = tuple[object, tuple[type, ...], Callable[[object], bool], str]
 
 #: The roles this extension also registers under their bare names (``{cite}`` beside ``{pp:cite}``).
-BARE_ROLES = ("cite", "candidate", "pattern", "smell", "source-note")
+BARE_ROLES = ("cite", "candidate", "pattern", "smell", "source-note", "count")
 
 
 def _is_bare_roles(value: object) -> bool:

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from .checkouts import split_origin
 from .evidence import Picture
 from .manifest import Manifest
-from .records import MESSAGE, OK, SUBTYPE, CandidateRecord, CitationRecord, HeaderRecord
+from .quotes import split_anchor
+from .records import MESSAGE, OK, SUBTYPE, CandidateRecord, CitationRecord, CountRecord, HeaderRecord
 
 __all__ = ["SCHEMA_VERSION", "evidence_chunks"]
 
@@ -32,7 +33,8 @@ def _citation_entry(docname: str, rec: CitationRecord, permalink: str) -> dict[s
         "path": rec["path"] or None,
         "start": rec["start"] or None,
         "end": rec["end"] or None,
-        "symbol": rec["symbol"] or None,
+        "symbol": split_anchor(rec["symbol"])[0] or None,
+        "quotes": list(split_anchor(rec["symbol"])[1]),
         "section": rec["section"],
         "block": rec["block"],
         "verified": bool(verdict and verdict[OK]),
@@ -52,6 +54,7 @@ def evidence_chunks(
     manifest: Manifest | None,
     permalink: Callable[[CitationRecord], str],
     origins: Mapping[str, str],
+    counts: Mapping[str, Sequence[CountRecord]] | None = None,
 ) -> Iterator[str]:
     """The deterministic ``evidence.json`` text in pieces (schema in the user guide).
 
@@ -127,6 +130,21 @@ def evidence_chunks(
                 for p in picture.patterns
             ],
         },
+        "counts": [
+            {
+                "docname": docname,
+                "id": rec["node_id"],
+                "lineno": rec["lineno"],
+                "spec": rec["spec"],
+                "expected": rec["expected"],
+                "count": rec["result"][0] if rec["result"] else None,
+                "files": rec["result"][1] if rec["result"] else None,
+                "verified": bool(rec["result"] and rec["result"][0] == rec["expected"]),
+                "matches": [{"path": p, "line": n} for p, n in rec["result"][3]] if rec["result"] else [],
+            }
+            for docname, recs in sorted((counts or {}).items())
+            for rec in recs
+        ],
         "findings": [
             {"subtype": f.subtype, "docname": f.docname, "lineno": f.lineno, "subject": f.subject, "message": f.message}
             for f in picture.findings

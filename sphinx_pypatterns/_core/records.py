@@ -12,6 +12,8 @@ __all__ = [
     "SUBTYPE",
     "CandidateRecord",
     "CitationRecord",
+    "CountRecord",
+    "CountResult",
     "HeaderRecord",
     "ItemRecord",
     "VerdictRecord",
@@ -63,6 +65,23 @@ class CitationRecord(TypedDict):
     block: bool
     section: str  # title of the enclosing top-level section
     verdict: VerdictRecord | None
+
+
+#: A count's result: ``(matches, files selected, files not read as text, ((path, line), …))``.
+CountResult = tuple[int, int, int, tuple[tuple[str, int], ...]]
+
+
+class CountRecord(TypedDict):
+    """A ``{count}`` role: what it counts, the number written, and (from ``env-updated``) the result."""
+
+    spec: str  # upstream:GLOB:PATTERN, as written
+    expected: int  # the number written; -1 when none could be read
+    docname: str
+    lineno: int
+    source: str
+    node_id: str
+    error: str  # a refusal while read: "subtype\x00message"
+    result: CountResult | None
 
 
 class CandidateRecord(TypedDict):

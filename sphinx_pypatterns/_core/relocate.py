@@ -27,6 +27,7 @@ from .blobs import is_python
 from .errors import PypatternsError
 from .git import git_command
 from .lock import normalised
+from .quotes import quote_found, split_anchor
 from .targets import CitationKey, CitationTarget
 from .verify import Verifier
 
@@ -126,10 +127,13 @@ class Relocator:
         if old_lines is None or key.end > len(old_lines) or key.start < 1:
             return Relocation(key, VANISHED, None, "not readable at the old pin")
         old_text = tuple(old_lines[key.start - 1 : key.end])
-        if key.symbol and is_python(key.path):
+        symbol, quotes = split_anchor(key.symbol)
+        if symbol and is_python(key.path):
             found = self._by_symbol(key, old_text)
         else:
             found = self._by_text(key, old_lines, old_text)
+        if found is not None and quotes:
+            found = self._by_quotes(found, quotes)
         if found is None:
             return Relocation(key, VANISHED, None, "nothing like it at the new pin", old_text)
         new, how = found
@@ -160,7 +164,7 @@ class Relocator:
         span = old_spans[0]
         old_lines = self._lines(self.old, key.path) or []
         span_text = old_lines[span[0] - 1 : span[1]]
-        leaf = key.symbol.rpartition(".")[2]
+        leaf = split_anchor(key.symbol)[0].rpartition(".")[2]
         path = self._new_path(key.path)
         candidates = [path] if path else []
         how = "symbol span"
@@ -190,6 +194,24 @@ class Relocator:
         return key._replace(path=new_path, start=best[0] + mapped[0], end=best[0] + mapped[1]), (
             "part of the symbol, through a diff"
         )
+
+    def _by_quotes(self, found: tuple[CitationKey, str], quotes: tuple[str, ...]) -> tuple[CitationKey, str]:
+        """A range whose quotes are not all in it moves, keeping its length, to the nearest place
+        that holds them all (within the symbol's new span when it has one)."""
+        new, how = found
+        lines = self._lines(self.new, new.path) or []
+        if all(quote_found(q, lines[new.start - 1 : new.end]) for q in quotes):
+            return found
+        size = new.end - new.start + 1
+        places = [
+            at
+            for at in range(max(0, len(lines) - size) + 1)
+            if all(quote_found(q, lines[at : at + size]) for q in quotes)
+        ]
+        if not places:
+            return found  # classed by its text; the build then reports the quote
+        at = min(places, key=lambda p: abs(p + 1 - new.start))
+        return new._replace(start=at + 1, end=at + size), f"{how}, then to its quotes"
 
     def _by_text(
         self, key: CitationKey, old_lines: list[str], old_text: tuple[str, ...]

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from .found import CITE_NAMES, MAY_CITE, NO_ARGUMENT, OPAQUE_BODY, PLAIN_ARGUMENT, FoundCitation
 from .options import read_options
+from .quotes import shows_quotes
 from .scan_rst import _scan_rst
 
 if TYPE_CHECKING:
@@ -277,7 +278,7 @@ def _scan_fence(md: MarkdownIt, token: Token, line0: int, name: str, found: list
         # (``_options.read_options``: as written, never as YAML), and the rest is the claim
         lines = content.splitlines()
         block = read_options(lines)
-        symbol = block.values.get("symbol", "").strip()
+        symbol = " ".join((block.values.get("symbol", "") + " " + shows_quotes(block.values.get("shows", ""))).split())
         found.append(FoundCitation(name, line0 + 1, f"{first_line.strip()}\x00{symbol}", directive=True))
         for start, length in block.rest:
             _scan_text(md, "\n".join(lines[start : start + length]), line0 + 1 + start, name, found)

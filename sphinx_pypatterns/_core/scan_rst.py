@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from .found import CITE_NAMES, OPAQUE_BODY, FoundCitation
+from .quotes import shows_quotes
 
 __all__: list[str] = []
 
@@ -13,7 +14,7 @@ __all__: list[str] = []
 #: an option line, inline literals, and a line that opens a literal block or a comment.
 _RST_ROLE = re.compile(r"(?<![\w`\\]):((?:pp:)?cite):`([^`]+)`", re.IGNORECASE)
 _RST_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+([\w:+-]+)::(.*)$")
-_RST_SYMBOL = re.compile(r"^\s*:symbol:\s*(.*?)\s*$")
+_RST_SYMBOL = re.compile(r"^\s*:(symbol|shows):\s*(.*?)\s*$")
 _RST_LITERAL = re.compile(r"``.+?``")
 _RST_OPAQUE = OPAQUE_BODY | {"code-block", "code", "sourcecode", "literalinclude", "math", "raw"}
 
@@ -43,12 +44,13 @@ def _scan_rst(content: str, line0: int, name: str, found: list[FoundCitation]) -
         if directive:
             kind = directive.group(2).lower()
             if kind in CITE_NAMES:
-                at, symbol = line0 + index, ""
+                at, anchor = line0 + index, {"symbol": "", "shows": ""}
                 while index < len(lines) and lines[index].strip() and _indent(lines[index]) > len(directive.group(1)):
                     option = _RST_SYMBOL.match(lines[index])
                     if option:
-                        symbol = option.group(1)
+                        anchor[option.group(1)] = option.group(2)
                     index += 1
+                symbol = " ".join(f"{anchor['symbol']} {shows_quotes(anchor['shows'])}".split())
                 found.append(FoundCitation(name, at, f"{directive.group(3).strip()}\x00{symbol}", directive=True))
                 continue
             if kind in _RST_OPAQUE:

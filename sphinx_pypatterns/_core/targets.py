@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from .errors import TargetError
 from .hints import did_you_mean
+from .quotes import join_anchor, parse_quotes, split_anchor
 
 __all__ = [
     "CitationKey",
@@ -274,7 +275,7 @@ def _check_symbol_only(text: str, path: str, symbol: str | None) -> None:
             "may be cited without lines, by a symbol anchor)",
             subtype="bad_target",
         )
-    if symbol == "":
+    if symbol is not None and not split_anchor(symbol)[0]:  # no symbol (a quote gives no span)
         raise TargetError(
             f"the citation target {shown!r} has no lines, and the citation no symbol anchor to take them from: "
             f"{expected}, or name the symbol ({{cite}}`Name <{shown}>`, or ':symbol: Name' on a cite directive)",
@@ -294,18 +295,25 @@ def parse_anchor(title: str) -> str | None:
     """Return the symbol anchor named by a role title, or ``None``.
 
     A title that is a dotted Python name (optionally followed by ``()``) is
-    a symbol anchor; anything else is display text only. Names are Python's
+    a symbol anchor; one made of double-quoted strings, after such a name or
+    alone, is a quote anchor too (:mod:`.quotes`); anything else is display
+    text only. Names are Python's
     identifiers, Unicode included (``Naïve.méthode``), checked per dotted
     part with :meth:`str.isidentifier`, and returned in NFKC, the form in
     which Python compares identifiers (so a decomposed ``Naïve`` or the
     ligature in ``ﬁle`` name what ``class Naïve`` and ``file`` define).
     """
-    title = title.strip()
-    if title.endswith("()"):
-        title = title[:-2]
-    if not title or not all(part.isidentifier() for part in title.split(".")):
+    parsed = parse_quotes(title)
+    if parsed is None:
+        return None  # an unclosed or empty quote, or text after one: display text
+    name, quotes = parsed
+    if not name:
+        return join_anchor("", quotes) if quotes else None
+    if name.endswith("()"):
+        name = name[:-2]
+    if not name or not all(part.isidentifier() for part in name.split(".")):
         return None
-    return title if title.isascii() else unicodedata.normalize("NFKC", title)
+    return join_anchor(name if name.isascii() else unicodedata.normalize("NFKC", name), quotes)
 
 
 def anchor_occurs(anchor: str, lines: Iterable[str]) -> bool:

@@ -17,6 +17,7 @@ from .errors import CheckoutError, PypatternsError
 from .hints import did_you_mean
 from .lock import text_digest
 from .manifest import Manifest
+from .quotes import nearest_text, quote_found, split_anchor
 from .symbol_cache import SymbolCache
 from .symbols import SymbolTable, symbol_table
 from .targets import CitationKey, CitationTarget, anchor_occurs, lines_label
@@ -108,6 +109,8 @@ class Verifier:
     _verdicts: dict[tuple[CitationKey, bool], Verdict] = field(default_factory=dict)
     #: The paths of each upstream's checkout, listed at its first missing file (for the hint).
     _listings: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    #: (upstream, path, pattern, regex) -> lines of the matches of a count (:mod:`.counting`)
+    counts: dict[tuple[str, str, str, bool], list[int] | None] = field(default_factory=dict)
 
     def __enter__(self) -> Verifier:
         return self
@@ -258,7 +261,24 @@ class Verifier:
             self._verdicts[key] = verdict
         return verdict
 
-    def _verify(self, target: CitationTarget, symbol: str, require_anchor: bool) -> Verdict:
+    def _verify(self, target: CitationTarget, anchor: str, require_anchor: bool) -> Verdict:
+        symbol, quotes = split_anchor(anchor)
+        verdict = self._verify_symbol(target, symbol, require_anchor and not quotes)
+        if not verdict.ok or not quotes:
+            return verdict
+        for quote in quotes:
+            if not quote_found(quote, verdict.lines):
+                near = nearest_text(quote, verdict.lines)
+                nearest = f"; the nearest line is {near!r}" if near else ""
+                return Verdict(
+                    False,
+                    "quote_not_found",
+                    f"the quote {quote!r} is not in the lines of {target}{nearest}",
+                    verdict.lines,
+                )
+        return verdict
+
+    def _verify_symbol(self, target: CitationTarget, symbol: str, require_anchor: bool) -> Verdict:
         blob = self._blob(target)
         count = len(blob.lines)
         if target.end > count:
@@ -306,7 +326,8 @@ class Verifier:
 
         Raises :class:`PypatternsError` when the file cannot be read or parsed.
         """
-        if not _is_python(target.path):
+        symbol = split_anchor(symbol)[0]
+        if not _is_python(target.path) or not symbol:
             return []
         return list(self._symbols(target, self._blob(target)).get(symbol, ()))
 

@@ -15,10 +15,10 @@ from sphinx.addnodes import pending_xref
 from sphinx.environment import BuildEnvironment
 
 from .._core.defaults import PLACEHOLDER
-from .._core.records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord
+from .._core.records import CandidateRecord, CitationRecord, CountRecord, HeaderRecord, ItemRecord
 from .config import evidence_rules, required_sections
 from .log import warn
-from .nodes import pp_cite
+from .nodes import pp_cite, pp_count
 
 __all__ = ["Collected", "collect_page"]
 
@@ -28,6 +28,7 @@ class Collected:
     """A page's records, as read (their verdicts come at ``env-updated``)."""
 
     citations: list[CitationRecord] = field(default_factory=list)
+    counts: list[CountRecord] = field(default_factory=list)
     candidates: list[CandidateRecord] = field(default_factory=list)
     xrefs: list[list[str]] = field(default_factory=list)  # [kind, id] of every pp cross-reference
     items: list[ItemRecord] = field(default_factory=list)
@@ -61,6 +62,19 @@ def collect_page(
         # what the resolver reads (docname, node_id, title, target)
         for key in _RECORDED:
             node.attributes.pop(key, None)
+    for count in document.findall(pp_count):
+        page.counts.append(
+            CountRecord(
+                spec=count["spec"],
+                expected=int(count["expected"]),
+                docname=count["docname"],
+                lineno=int(count["lineno"]),
+                source=str(count.get("source", "")),
+                node_id=count["node_id"],
+                error=str(count.get("error", "")),
+                result=None,
+            )
+        )
     for ref in document.findall(pending_xref):
         if ref.get("refdomain") != "pp":
             continue

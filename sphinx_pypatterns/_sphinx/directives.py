@@ -13,6 +13,7 @@ from sphinx.util.docutils import SphinxDirective
 from .._core.defaults import SLUG_RE
 from .._core.hints import close_matches, did_you_mean
 from .._core.options import OptionBlock, read_options
+from .._core.quotes import shows_quotes
 from .._core.records import HeaderRecord
 from .._core.targets import parse_anchor
 from .access import domain_of
@@ -293,13 +294,14 @@ class CiteDirective(PPDirective):
 
     Argument: the target, read whole as the role reads its text (a path may hold a
     space; a missing target is an ``empty_target``). Options: ``:symbol:`` (anchor)
-    and ``:caption:``. The body, after the options, is the claim.
+    ``:shows:`` (one or more double-quoted quotes of the code the claim is about: a quote
+    anchor) and ``:caption:``. The body, after the options, is the claim.
     """
 
     required_arguments = 0
     optional_arguments = 1
     final_argument_whitespace = True
-    known = ("symbol", "caption")
+    known = ("symbol", "shows", "caption")
     label = "cite"
 
     def target(self) -> str | None:
@@ -327,22 +329,29 @@ class CiteDirective(PPDirective):
             self.state.nested_parse(self.content[index : index + count], self.content_offset + index, claim)
             container += claim.children
         symbol = " ".join(opts.get("symbol", "").split())
-        if symbol and parse_anchor(symbol) is None:
-            warn(f"the :symbol: {symbol!r} is not a dotted Python name", "bad_target", self.where())
+        shows = shows_quotes(opts.get("shows", ""))
+        problem = ""
+        if symbol and ('"' in symbol or parse_anchor(symbol) is None):
+            problem = f"the :symbol: {symbol!r} is not a dotted Python name"
+        elif shows and parse_anchor(shows) is None:
+            problem = f'the :shows: {shows!r} is not a list of double-quoted quotes ("…" "…")'
+        if problem:
+            warn(problem, "bad_target", self.where())
+        anchor = " ".join(f"{symbol} {shows}".split())
         ref = make_cite_node(
             self.env,
             target,
-            parse_anchor(symbol) or "",
+            "" if problem else parse_anchor(anchor) or "",
             symbol,
             self.env.docname,
             lineno,
             block=True,
             source=self.included(),
         )
-        if symbol and parse_anchor(symbol) is None and "error" not in ref:
-            # the one warning is the bad :symbol: above; the citation is not verified without it
+        if problem and "error" not in ref:
+            # the one warning is the bad option above; the citation is not verified without it
             ref["error"] = "bad_target"
-            ref["message"] = f"the :symbol: {symbol!r} is not a dotted Python name"
+            ref["message"] = problem
         excerpt = pp_excerpt("", caption=" ".join(opts.get("caption", "").split()))
         excerpt += ref
         container += excerpt

@@ -22,7 +22,15 @@ from sphinx.util.nodes import make_refnode
 
 from .._core.evidence import Picture
 from .._core.manifest import Manifest
-from .._core.records import SUBTYPE, CandidateRecord, CitationRecord, HeaderRecord, ItemRecord, VerdictRecord
+from .._core.records import (
+    SUBTYPE,
+    CandidateRecord,
+    CitationRecord,
+    CountRecord,
+    HeaderRecord,
+    ItemRecord,
+    VerdictRecord,
+)
 from .._core.verify import CitationKey
 from .collect import collect_page
 from .derived import Derived
@@ -33,14 +41,14 @@ from .incremental import read_digest
 from .indices import EvidenceIndex
 from .log import warn
 from .nodes import add_page_number
-from .roles import CandidateRole, CiteRole, PPXRefRole
+from .roles import CandidateRole, CiteRole, CountRole, PPXRefRole
 
 __all__ = ["PypatternsDomain"]
 
 _NS = {"pattern": "ps", "smell": "ps", "source-note": "note"}
 
 #: The per-page keys of the data: what :meth:`clear_doc` drops and :meth:`merge_domaindata` takes.
-_PAGE_KEYS = ("headers", "citations", "candidates", "xrefs", "globals", "items", "digests")
+_PAGE_KEYS = ("headers", "citations", "counts", "candidates", "xrefs", "globals", "items", "digests")
 
 
 def _ns(kind: str) -> str:
@@ -63,6 +71,7 @@ class PypatternsDomain(Domain):
         "source-note": PPXRefRole(warn_dangling=True, innernodeclass=nodes.inline),
         "candidate": CandidateRole(),
         "cite": CiteRole(),
+        "count": CountRole(),
     }
     directives = {
         "pattern": PatternDirective,
@@ -78,6 +87,7 @@ class PypatternsDomain(Domain):
     initial_data: ClassVar[dict[str, Any]] = {
         "headers": {},  # docname -> HeaderRecord: one header per page
         "citations": {},  # docname -> [CitationRecord]
+        "counts": {},  # docname -> [CountRecord]
         "candidates": {},  # docname -> [CandidateRecord]
         "xrefs": {},  # docname -> [[kind, id]]
         "globals": {},  # docname -> sorted kinds of global pages it shows (checklist, matrix, dashboard)
@@ -92,7 +102,7 @@ class PypatternsDomain(Domain):
         "digests": {},  # docname -> digest of what the page contributes, as read (incremental.read_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 10  # 10: the views' key
+    data_version = 11  # 11: counts
 
     def __init__(self, env: BuildEnvironment) -> None:
         super().__init__(env)
@@ -111,6 +121,10 @@ class PypatternsDomain(Domain):
     @property
     def citations(self) -> dict[str, list[CitationRecord]]:
         return cast("dict[str, list[CitationRecord]]", self.data["citations"])
+
+    @property
+    def counts(self) -> dict[str, list[CountRecord]]:
+        return cast("dict[str, list[CountRecord]]", self.data["counts"])
 
     @property
     def candidates(self) -> dict[str, list[CandidateRecord]]:
@@ -217,6 +231,7 @@ class PypatternsDomain(Domain):
         page = collect_page(env, docname, document, self.headers.get(docname))
         for key, value in (
             ("citations", page.citations),
+            ("counts", page.counts),
             ("candidates", page.candidates),
             ("xrefs", page.xrefs),
             ("items", page.items),

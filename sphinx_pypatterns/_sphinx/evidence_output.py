@@ -45,6 +45,7 @@ def evidence_chunks_of(app: Sphinx, documents: dict[str, tuple[str, str]]) -> It
         domain.manifest,
         domain.permalink,
         domain.data["origins"],
+        domain.counts,
     )
 
 

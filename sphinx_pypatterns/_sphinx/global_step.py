@@ -17,7 +17,7 @@ from .._core.errors import CheckoutError
 from .._core.fill import fill_range
 from .._core.hints import did_you_mean
 from .._core.manifest import Upstream
-from .._core.records import MESSAGE, OK, POPUP_LINES, SUBTYPE, CitationRecord, VerdictRecord
+from .._core.records import MESSAGE, OK, POPUP_LINES, SUBTYPE, CitationRecord, CountResult, VerdictRecord
 from .._core.targets import without_lines
 from .._core.verdict_messages import worded_for_form
 from .._core.verify import CitationKey, Verifier, verify_many
@@ -61,6 +61,7 @@ def global_step(
                     (record["docname"], record["lineno"]),
                 )
     _verify(domain, verifier, background)
+    _count(domain, verifier)
     domain.changed()
     for finding in domain.picture().findings:
         warn(finding.message, as_subtype(finding.subtype), (finding.docname, finding.lineno))
@@ -155,6 +156,45 @@ def _verify(
             rec["verdict"] = _record(verdict.ok, verdict.subtype, message, verdict.lines, keep)
     for docname, recs in pending.items():
         _report(domain, docname, recs)
+
+
+def _count(domain: PypatternsDomain, verifier: Verifier | None) -> None:
+    """Count every ``{count}`` at the pin, on every build, and warn where the number written is not the count."""
+    from .._core.counting import count_matches, parse_count
+    from .._core.errors import PypatternsError
+
+    results: dict[str, CountResult | str] = {}
+    for docname, records in sorted(domain.counts.items()):
+        for rec in records:
+            where = location_of(domain.env, docname, rec["source"], rec["lineno"])
+            if rec["error"]:
+                rec["result"] = None  # refused while read, with its warning then
+                continue
+            found = results.get(rec["spec"])
+            if found is None:
+                spec = parse_count(rec["spec"])
+                try:
+                    if verifier is None:
+                        raise PypatternsError(f"no manifest pins upstream {spec.upstream!r}", subtype="no_manifest")
+                    counted = count_matches(verifier, spec)
+                    found = (counted.count, counted.files, counted.skipped, counted.locations)
+                except PypatternsError as exc:
+                    found = f"{exc.subtype}\x00{exc.message}"
+                results[rec["spec"]] = found
+            if isinstance(found, str):
+                rec["result"] = None
+                subtype, _, message = found.partition("\x00")
+                warn(f"{{count}}`{rec['spec']}` cannot be counted: {message}", as_subtype(subtype), where)
+                continue
+            rec["result"] = found
+            if found[0] != rec["expected"]:
+                files = f"{found[1]} file(s)" + (f", {found[2]} not read as text" if found[2] else "")
+                warn(
+                    f"{{count}}`{rec['expected']} <{rec['spec']}>` counts {found[0]} at the pin, not"
+                    f" {rec['expected']} (in {files}): write {found[0]}, and read the sentence again",
+                    "count_mismatch",
+                    where,
+                )
 
 
 def _fill(verifier: Verifier | None, records: list[CitationRecord]) -> None:

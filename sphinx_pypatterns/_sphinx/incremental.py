@@ -28,6 +28,7 @@ def read_digest(domain: PypatternsDomain, docname: str) -> str:
     part = [
         domain.headers.get(docname),
         domain.citations.get(docname, []),
+        domain.counts.get(docname, []),
         domain.candidates.get(docname, []),
         domain.xrefs.get(docname, []),
         domain.items.get(docname, []),
@@ -53,6 +54,8 @@ def evidence_digest(domain: PypatternsDomain, documents: dict[str, tuple[str, st
         repr(evidence_rules(domain.env.config)),
         sorted(domain.upstream_names()),
         list(domain.env.config.pypatterns_areas),
+        # counts are made again on every build: a folder's counted files are not stamped
+        sorted((d, [r["result"] for r in recs]) for d, recs in domain.counts.items()),
     ]
     return json_digest(payload)
 
@@ -97,6 +100,9 @@ def _named_upstream(rec: CitationRecord) -> str:
 def view_of(domain: PypatternsDomain, docname: str) -> dict[str, object]:
     """The global data that the page ``docname`` shows."""
     view: dict[str, object] = {}
+    counts = domain.counts.get(docname)
+    if counts:
+        view["counts"] = [[r["node_id"], r["result"]] for r in counts]
     manifest = domain.manifest
     index = domain.index()
     record = domain.headers.get(docname)
@@ -161,6 +167,7 @@ def changed_views(domain: PypatternsDomain) -> list[str]:
         set(domain.headers)
         | set(domain.global_pages)
         | set(domain.citations)
+        | set(domain.counts)
         | set(domain.xrefs)
         | set(domain.candidates)
     )

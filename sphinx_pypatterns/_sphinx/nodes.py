@@ -18,6 +18,7 @@ __all__ = [
     "pp_backlinks",
     "pp_checklist",
     "pp_cite",
+    "pp_count",
     "pp_dashboard",
     "pp_excerpt",
     "pp_matrix",
@@ -30,6 +31,10 @@ __all__ = [
 
 class pp_cite(nodes.Inline, nodes.Element):  # noqa: N801 - docutils naming
     """An inline citation; becomes a permalink reference."""
+
+
+class pp_count(nodes.Inline, nodes.Element):  # noqa: N801
+    """A counted quantifier; becomes its number, with the matches it counted."""
 
 
 class pp_excerpt(nodes.General, nodes.Element):  # noqa: N801
@@ -100,7 +105,7 @@ def _visit_popup_html(self: HTML5Translator, node: pp_popup) -> None:
     raise nodes.SkipNode
 
 
-PLACEHOLDERS = (pp_cite, pp_excerpt, pp_backlinks, pp_checklist, pp_matrix, pp_dashboard, pp_pins)
+PLACEHOLDERS = (pp_cite, pp_count, pp_excerpt, pp_backlinks, pp_checklist, pp_matrix, pp_dashboard, pp_pins)
 
 
 def _skip(self: nodes.NodeVisitor, node: nodes.Element) -> None:

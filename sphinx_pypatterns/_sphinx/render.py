@@ -12,6 +12,7 @@ from sphinx.errors import NoUri
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.nodes import clean_astext, make_refnode
 
+from .._core.quotes import split_anchor
 from .._core.records import LINES, OK, CitationRecord
 from .._core.targets import lines_label
 from .access import builder_of, domain_of
@@ -23,6 +24,7 @@ from .nodes import (
     pp_backlinks,
     pp_checklist,
     pp_cite,
+    pp_count,
     pp_dashboard,
     pp_excerpt,
     pp_matrix,
@@ -93,6 +95,22 @@ def _popup(rec: CitationRecord) -> pp_popup | None:
     return pp_popup("", lines=lines, start=rec["start"], end=rec["end"], code_class=CODE, classes=[POPUP, "no-search"])
 
 
+def _label_node(anchor: str, label: str) -> nodes.inline:
+    """A citation's label: its title, with each quote of a quote anchor set as code."""
+    symbol, quotes = split_anchor(anchor)
+    box = nodes.inline(label, "", classes=["pypatterns-label"])
+    if not quotes:
+        box += nodes.Text(label)
+        return box
+    if symbol:
+        box += nodes.Text(f"{symbol} ")
+    for index, quote in enumerate(quotes):
+        if index:
+            box += nodes.Text(" ")
+        box += nodes.literal(quote, quote, classes=["pypatterns-quote"])
+    return box
+
+
 class PypatternsResolver(SphinxPostTransform):
     """Replace every ``pp_*`` placeholder; runs before Sphinx's ReferencesResolver."""
 
@@ -109,7 +127,12 @@ class PypatternsResolver(SphinxPostTransform):
         # one page per doctree except in assembled builders (LaTeX, texinfo, singlehtml)
         single = getattr(builder, "name", "") in ("html", "dirhtml", "text")
         docname = self.env.path2doc(self.document.get("source", "")) or "" if single else ""
-        if docname and not (docname in domain.headers or docname in domain.citations or docname in domain.global_pages):
+        if docname and not (
+            docname in domain.headers
+            or docname in domain.citations
+            or docname in domain.counts
+            or docname in domain.global_pages
+        ):
             return  # a page with nothing of ours
         found: dict[type[nodes.Node], list[nodes.Element]] = {cls: [] for cls in PLACEHOLDERS}
         for node in self.document.findall(_is_placeholder):
@@ -120,6 +143,8 @@ class PypatternsResolver(SphinxPostTransform):
         for node in found[pp_cite]:
             if id(node) not in in_excerpts:
                 self._cite(domain, cast("pp_cite", node))
+        for node in found[pp_count]:
+            self._count(domain, cast("pp_count", node))
         for node in found[pp_backlinks]:
             self._backlinks(domain, cast("pp_backlinks", node))
         for node in found[pp_checklist]:
@@ -163,7 +188,7 @@ class PypatternsResolver(SphinxPostTransform):
         if node["title"] and rec["path"]:
             # labelled by its symbol (or a title): where it points, shown after the label
             where = f"{rec['path']}:{lines_label(rec['start'], rec['end'])}"
-            ref += [nodes.inline(label, label, classes=["pypatterns-label"]), nodes.Text(" ")]
+            ref += [_label_node(rec["symbol"], label), nodes.Text(" ")]
             ref += nodes.inline(where, where, classes=[WHERE])
         else:
             ref += nodes.Text(label)
@@ -173,6 +198,32 @@ class PypatternsResolver(SphinxPostTransform):
         wrapper += ref
         if popup is not None:
             wrapper += popup  # after the link in reading order: screen readers and print reach it
+        node.replace_self(wrapper)
+
+    def _count(self, domain: PypatternsDomain, node: pp_count) -> None:
+        """The number written, linked to its first match, its matches listed in the link's title;
+        struck as unverified when the count at the pin differs or could not be made."""
+        rec = next((r for r in domain.counts.get(str(node["docname"]), []) if r["node_id"] == node["node_id"]), None)
+        shown = str(node["expected"]) if int(node["expected"]) >= 0 else str(node["spec"])
+        result = rec["result"] if rec is not None else None
+        if result is None or result[0] != int(node["expected"]):
+            node.replace_self(nodes.inline(shown, shown, classes=["pypatterns-count", "unverified"]))
+            return
+        count, files, _, locations = result
+        upstream, _, rest = str(node["spec"]).partition(":")
+        glob, _, pattern = rest.partition(":")
+        listed = ", ".join(f"{path}:{line}" for path, line in locations[:20])
+        more = f", and {count - 20} more" if count > 20 else ""
+        title = f"{count} matches of {pattern} in {upstream} {glob} ({files} files): {listed}{more}"
+        manifest = domain.manifest
+        if not locations or manifest is None or upstream not in manifest.upstreams:
+            node.replace_self(nodes.inline(shown, shown, classes=["pypatterns-count", "verified"]))
+            return
+        path, line = locations[0]
+        url = manifest.upstreams[upstream].permalink(path, line, line)
+        ref = nodes.reference(shown, shown, refuri=url, internal=False, classes=["pypatterns-count", PERMALINK])
+        ref["reftitle"] = title if len(title) <= 1000 else title[:997] + "..."
+        wrapper = nodes.inline("", "", ref, ids=[str(node["node_id"])], classes=["pypatterns-count", "verified"])
         node.replace_self(wrapper)
 
     def _excerpt(self, domain: PypatternsDomain, node: pp_excerpt) -> None:

@@ -18,14 +18,22 @@ from .._core.errors import TargetError
 from .._core.targets import parse_anchor, parse_target, split_title, visible
 from .access import domain_of
 from .log import as_subtype, warn
-from .nodes import pp_cite
+from .nodes import pp_cite, pp_count
 from .placement import included_source, location_of, role_line
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
-__all__ = ["TARGET_SHAPE", "CandidateRole", "CiteRole", "PPXRefRole", "make_cite_node", "register_bare_roles"]
+__all__ = [
+    "TARGET_SHAPE",
+    "CandidateRole",
+    "CiteRole",
+    "CountRole",
+    "PPXRefRole",
+    "make_cite_node",
+    "register_bare_roles",
+]
 
 #: What a citation target looks like, for messages.
 TARGET_SHAPE = "a target looks like 'upstream:path:LINE' or 'upstream:path:START-END'"
@@ -98,6 +106,37 @@ class CiteRole(SphinxRole):
         source, lineno = _where(self)
         symbol = parse_anchor(title) or "" if title else ""
         return [make_cite_node(self.env, text, symbol, title, self.env.docname, lineno, source=source)], []
+
+
+class CountRole(SphinxRole):
+    """``{count}`N <upstream:GLOB:PATTERN>```: the number ``N``, counted again at the pin on every build."""
+
+    def run(self) -> tuple[list[nodes.Node], list[system_message]]:
+        from .._core.counting import parse_count
+
+        title, text = split_title(self.text)
+        source, lineno = _where(self)
+        counter = int(self.env.temp_data.get("pp_count_counter") or 0) + 1
+        self.env.temp_data["pp_count_counter"] = counter
+        node = pp_count("", spec=text.strip(), expected=-1, docname=self.env.docname, lineno=lineno, source=source)
+        node["node_id"] = f"count-{counter}"
+        node.line = lineno
+        where = location_of(self.env, self.env.docname, source, lineno)
+        shown = visible(self.text.strip()[:100])
+        try:
+            spec = parse_count(text)
+            if spec.upstream not in domain_of(self.env).upstream_names():
+                raise TargetError(f"unknown upstream {spec.upstream!r}", subtype="unknown_upstream")
+            if not title.strip().isdigit():
+                raise TargetError(
+                    f"a count states the number it expects: {{count}}`N <{text.strip()[:60]}>`", subtype="bad_count"
+                )
+        except TargetError as exc:
+            warn(f"{exc.message} (in {{count}}`{shown}`)", as_subtype(exc.subtype), where)
+            node["error"] = f"{exc.subtype}\x00{exc.message}"
+            return [node], []
+        node["expected"] = int(title.strip())
+        return [node], []
 
 
 class PPXRefRole(XRefRole):

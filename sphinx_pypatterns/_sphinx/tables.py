@@ -13,6 +13,7 @@ from sphinx.highlighting import PygmentsBridge
 from .._core.checkouts import split_origin
 from .._core.evidence import Picture, plural
 from .._core.manifest import Manifest
+from .._core.quotes import quote_lines, split_anchor
 from .._core.records import LINES, CitationRecord
 
 __all__ = ["dashboard_nodes", "evidence_line", "excerpt_block", "matrix_nodes", "pin_nodes", "xref"]
@@ -63,6 +64,9 @@ def excerpt_block(rec: CitationRecord, css_class: str) -> nodes.literal_block:
     block["force"] = True  # whatever lexer options the project sets: error tokens, not a warning
     block["linenos"] = True
     block["highlight_args"] = {"linenostart": rec["start"]}
+    quoted = sorted({i + 1 for q in split_anchor(rec["symbol"])[1] for i in quote_lines(q, rec["verdict"][LINES])})
+    if quoted:  # the lines a quote anchor points at
+        block["highlight_args"]["hl_lines"] = quoted
     return block
 
 

@@ -196,6 +196,12 @@ def cmd_bump(args: argparse.Namespace) -> int:
                 if isinstance(filled, CitationKey):
                     cite.key = filled
         old_co, new_co = before.checkout_for(name), after.checkout_for(name)
+        if not isinstance(old_co, GitCheckout) and name in spec[1]:
+            raise PypatternsError(
+                f"{name} is read from a folder that conf.py names ({spec[1][name]}): a folder holds one tree,"
+                " so there is no old and new pin to compare; name a git repository, or let sync materialise both",
+                subtype="manifest",
+            )
         renames: dict[str, str] = {}
         if isinstance(old_co, GitCheckout) and isinstance(new_co, GitCheckout) and old_co.repo == new_co.repo:
             git_dir = old_co.repo / ".git" if (old_co.repo / ".git").exists() else old_co.repo

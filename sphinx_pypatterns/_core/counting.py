@@ -1,0 +1,139 @@
+"""Counted quantifiers: how often a pattern occurs in an upstream's files at the pin. Free of Sphinx imports.
+
+A count is written ``{count}`N <upstream:GLOB:PATTERN>``` and renders ``N``; the build counts
+the matches at the pin on every build and reports ``count_mismatch`` when the number is not
+``N``, so a sentence built on it cannot go stale.
+
+- ``GLOB`` selects files by their path in the checkout: ``*`` and ``?`` match within one path
+  segment, ``**`` any number of segments (``src/**/*.py``: every ``.py`` file under ``src``).
+  It holds no ``:``.
+- ``PATTERN`` is everything after the second ``:``. Written between slashes (``/raise \\w+Error/``)
+  it is a Python regular expression, matched over each file's text with ``re.MULTILINE``;
+  otherwise it is a literal string, matched within each line. Matches do not overlap.
+
+Files that cannot be read as text (binary, not UTF-8) are skipped and counted apart. Counts are
+kept per file and pattern for the verifier's life (one pin): a file two counts share is read once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import PypatternsError, TargetError
+from .targets import validate_relpath
+from .verify import Verifier
+
+__all__ = ["CountResult", "CountSpec", "count_matches", "glob_regex", "parse_count"]
+
+_UPSTREAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: Matched locations a result keeps (the count itself is exact).
+MAX_LOCATIONS = 200
+
+
+@dataclass(frozen=True)
+class CountSpec:
+    upstream: str
+    glob: str
+    pattern: str
+    regex: bool
+
+    def __str__(self) -> str:
+        return f"{self.upstream}:{self.glob}:{self.pattern}"
+
+
+@dataclass(frozen=True)
+class CountResult:
+    count: int
+    files: int  #: files the glob selected
+    skipped: int = 0  #: of those, files not read as text
+    locations: tuple[tuple[str, int], ...] = field(default=())  #: (path, line) of the first matches
+
+
+def glob_regex(glob: str) -> re.Pattern[str]:
+    """A path glob as a regular expression over whole paths (see the module's rules)."""
+    out = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def parse_count(text: str) -> CountSpec:
+    """Parse ``upstream:GLOB:PATTERN``. Raises :class:`TargetError` (``bad_count``)."""
+    upstream, sep, rest = text.strip().partition(":")
+    glob, sep2, pattern = rest.partition(":")
+    if not sep or not sep2 or not upstream or not glob or not pattern:
+        raise TargetError(
+            f"malformed count {text.strip()[:80]!r}: expected 'upstream:GLOB:PATTERN' (PATTERN a literal, or /regex/)",
+            subtype="bad_count",
+        )
+    if not _UPSTREAM_RE.match(upstream):
+        raise TargetError(f"malformed upstream name {upstream[:40]!r}", subtype="bad_count")
+    try:
+        validate_relpath(glob.replace("**", "x").replace("*", "x").replace("?", "x"))
+    except TargetError as exc:
+        raise TargetError(f"the count's file glob {glob!r}: {exc.message}", subtype="bad_count") from None
+    regex = len(pattern) >= 3 and pattern.startswith("/") and pattern.endswith("/")
+    if regex:
+        try:
+            re.compile(pattern[1:-1], re.MULTILINE)
+        except re.error as exc:
+            raise TargetError(
+                f"the count's regular expression {pattern!r} is invalid: {exc}", subtype="bad_count"
+            ) from None
+    return CountSpec(upstream, glob, pattern, regex)
+
+
+def _matches(spec: CountSpec, lines: list[str]) -> list[int]:
+    """The 1-based line of every match in one file."""
+    if not spec.regex:
+        return [n for n, line in enumerate(lines, 1) for _ in range(line.count(spec.pattern))]
+    text = "\n".join(lines)
+    found = []
+    for match in re.finditer(spec.pattern[1:-1], text, re.MULTILINE):
+        if match.end() > match.start():  # an empty match counts nothing
+            found.append(text.count("\n", 0, match.start()) + 1)
+    return found
+
+
+def count_matches(verifier: Verifier, spec: CountSpec) -> CountResult:
+    """Count ``spec``'s matches at the pin. Raises :class:`PypatternsError` when the checkout cannot be listed."""
+    listing = verifier.listing(spec.upstream)
+    if listing is None:
+        verifier.checkout_for(spec.upstream)  # raises the checkout's own error
+        raise PypatternsError(f"the checkout of {spec.upstream!r} cannot be listed", subtype="checkout_missing")
+    chosen = sorted(p for p in listing if glob_regex(spec.glob).match(p))
+    cache = verifier.counts
+    total, skipped = 0, 0
+    locations: list[tuple[str, int]] = []
+    for path in chosen:
+        key = (spec.upstream, path, spec.pattern, spec.regex)
+        if key not in cache:
+            try:
+                lines = verifier.lines_of(spec.upstream, path)
+            except PypatternsError:
+                cache[key] = None
+            else:
+                cache[key] = _matches(spec, lines)
+        found = cache[key]
+        if found is None:
+            skipped += 1
+            continue
+        total += len(found)
+        locations.extend((path, n) for n in found[: max(0, MAX_LOCATIONS - len(locations))])
+    return CountResult(total, len(chosen), skipped, tuple(locations))

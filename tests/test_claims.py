@@ -157,3 +157,112 @@ def test_a_malformed_count_is_one_located_warning(tmp_path, role, subtype):
     built = build(src)
     assert [w[:3] for w in built.located()] == [("p.md", 3, f"pypatterns.{subtype}")], built.warnings
     assert "Traceback" not in built.warnings
+
+
+def _pattern(
+    ident: str, rule: str, what: str, why: str = "Text for why.", evidence: str = "Text.", when: str = "Text."
+) -> str:
+    from conftest import page
+
+    body = (
+        f"## What\n\n{what}\n\n## Why\n\n{why}\n\n## When to use\n\n{when}\n\n## When not to use\n\nText.\n\n"
+        f"## Preferred shapes\n\nText.\n\n## Counterexamples\n\nText.\n\n## Evidence\n\n{evidence}\n"
+    )
+    options = f":id: {ident}\n:area: exceptions\n:rule: {rule}"
+    return page("pattern", ident, options=options, body=body)
+
+
+CITE = "{cite}`up:pkg/mod.py:4`"
+
+
+def test_the_vague_claim_rule_fires_on_an_uncited_hedge_and_not_on_a_cited_one(tmp_path):
+    why = (
+        "Libraries usually raise their own errors.\n"
+        f"Most of them derive from one root {CITE}.\n\n"
+        f"- Many do it.\n  The root is here {CITE}.\n"
+        "- `always` in code, and the most specific class, are fine? No: the last one fires.\n"
+    )
+    src, _ = _project(tmp_path, "# P\n")
+    (src / "a.md").write_text(_pattern("a-rule", "Derive errors from one root.", "One root.", why=why))
+    built = build(src)
+    found = [(w[1], w[2], w[3]) for w in built.located() if w[2] == "pypatterns.vague_claim"]
+    lines = sorted(f[0] for f in found)
+    assert len(found) == 2, built.warnings
+    assert "\u201cusually\u201d with no citation or count in the same sentence" in found[0][2]
+    assert "\u201cmost\u201d with no citation or count in the same list item" in found[1][2]
+    text = (src / "a.md").read_text().splitlines()
+    assert "usually" in text[lines[0] - 1] and "most specific" in text[lines[1] - 1]
+    # configurable, and off with an empty list
+    built = build(src, confoverrides={"pypatterns_vague_words": ["fine"]}, freshenv=True)
+    assert [w[2] for w in built.located() if w[2].startswith("pypatterns.")] == ["pypatterns.vague_claim"], built.warnings
+    quiet = build(src, confoverrides={"pypatterns_vague_words": []}, freshenv=True)
+    assert [w for w in quiet.located() if w[2].startswith("pypatterns.")] == [], quiet.warnings
+
+
+def test_the_scope_rule_fires_on_framework_guidance_but_not_on_quotes_or_code(tmp_path):
+    src, _ = _project(tmp_path, "# P\n")
+    when = 'In a web framework, wrap each request handler.\n\nThe docs say "a web framework may retry"; `endpoint` is a name.'
+    (src / "a.md").write_text(_pattern("a-rule", "Derive errors from one root.", "One root.", when=when))
+    built = build(src)
+    found = [w for w in built.located() if w[2] == "pypatterns.out_of_scope"]
+    assert len(found) == 1 and "\u201cweb framework\u201d in 'When to use'" in found[0][3], built.warnings
+
+
+def test_the_uncited_claim_rule_fires_on_an_evidence_item_without_a_citation(tmp_path):
+    src, _ = _project(tmp_path, "# P\n")
+    evidence = f"- Cited {CITE}.\n- Not cited.\n  - nested, part of the item above\n"
+    (src / "a.md").write_text(_pattern("a-rule", "Derive errors from one root.", "One root.", evidence=evidence))
+    built = build(src)
+    found = [w for w in built.located() if w[2] == "pypatterns.uncited_claim"]
+    assert len(found) == 1 and "Not cited" in found[0][3], built.warnings
+    assert (src / "a.md").read_text().splitlines()[found[0][1] - 1] == "- Not cited."
+
+
+PARAPHRASES = [
+    ("Derive every exception from one root class.", "All of a library's exceptions share a single root class."),
+    ("Make option arguments keyword-only.", "Options are keyword-only arguments, never positional."),
+    (
+        "Chain a translated exception to its cause with from.",
+        "When translating an exception, chain the cause with raise from.",
+    ),
+    ("Ship type hints with a py.typed marker.", "Mark the package typed with py.typed and ship its hints."),
+    ("Close resources with a context manager.", "A context manager closes every resource the object owns."),
+]
+DISTINCT = [
+    "Validate input where it enters the library.",
+    "Keep implementation in private modules behind a facade.",
+    "Return one type, with overloads where the result depends on arguments.",
+    "Use a sentinel object for an argument that was not given.",
+    "Give each deprecation its own warning class.",
+    "Test exceptions by type and message.",
+    "Drive tests from tables of cases.",
+    "Put I/O at the edges, and keep the core free of it.",
+    "Make values immutable.",
+    "Serialise explicitly, not by pickling internals.",
+]
+
+
+def test_the_duplicate_rule_flags_paraphrases_and_not_distinct_rules():
+    from sphinx_pypatterns._core.claims import DEFAULT_DUPLICATE_THRESHOLD, similarity_pairs
+
+    texts = {f"p{i}{side}": text for i, pair in enumerate(PARAPHRASES) for side, text in zip("ab", pair, strict=True)}
+    texts.update({f"d{i}": text for i, text in enumerate(DISTINCT)})
+    flagged = {(a, b) for score, a, b in similarity_pairs(texts) if score >= DEFAULT_DUPLICATE_THRESHOLD}
+    expected = {(f"p{i}a", f"p{i}b") for i in range(len(PARAPHRASES))}
+    assert flagged - expected == set()  # no distinct pair flagged
+    assert len(flagged & expected) >= 3, flagged  # most paraphrases caught (word overlap, no synonyms)
+
+
+def test_two_patterns_that_say_the_same_are_reported_naming_both(tmp_path):
+    src, _ = _project(tmp_path, "# P\n")
+    (src / "a.md").write_text(
+        _pattern("one-root", "Derive every exception from one root class.", "One root class for all exceptions.")
+    )
+    (src / "b.md").write_text(
+        _pattern("single-root", "Every exception derives from one root class.", "All exceptions share one root class.")
+    )
+    (src / "c.md").write_text(_pattern("typed", "Ship type hints with py.typed.", "Types ship with the package."))
+    built = build(src)
+    found = [w for w in built.located() if w[2] == "pypatterns.duplicate_guidance"]
+    assert len(found) == 1 and "'one-root' (a)" in found[0][3] and "'single-root' (b)" in found[0][3], built.warnings
+    assert found[0][0] == "b.md"

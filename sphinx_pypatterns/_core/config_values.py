@@ -10,6 +10,13 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from .claims import (
+    DEFAULT_CITED_SECTIONS,
+    DEFAULT_DUPLICATE_THRESHOLD,
+    DEFAULT_SCOPE_SECTIONS,
+    DEFAULT_SCOPE_TERMS,
+    DEFAULT_VAGUE_WORDS,
+)
 from .defaults import DEFAULT_AREAS, DEFAULT_MAX_FILE_BYTES, DEFAULT_RULE_SECTIONS, DEFAULT_SECTIONS, KINDS
 
 __all__ = ["BARE_ROLES", "CONFIG_DEFAULTS", "NO_REBUILD", "SPECS", "checked_config", "conf_line"]
@@ -62,6 +69,11 @@ def _is_areas(value: object) -> bool:
 
 _Spec = tuple[object, tuple[type, ...], Callable[[object], bool], str]
 
+
+def _is_fraction(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
+
 #: The roles this extension also registers under their bare names (``{cite}`` beside ``{pp:cite}``).
 BARE_ROLES = ("cite", "candidate", "pattern", "smell", "source-note", "count")
 
@@ -107,6 +119,16 @@ SPECS: dict[str, _Spec] = {
     ),
     "pypatterns_print_inline_excerpts": (False, *_BOOL),
     "pypatterns_background_verify": (True, *_BOOL),
+    "pypatterns_vague_words": (list(DEFAULT_VAGUE_WORDS), (list, tuple), _is_texts, "a list of non-empty strings"),
+    "pypatterns_scope_terms": (list(DEFAULT_SCOPE_TERMS), (list, tuple), _is_texts, "a list of non-empty strings"),
+    "pypatterns_scope_sections": (list(DEFAULT_SCOPE_SECTIONS), (list, tuple), _is_texts, "a list of section titles"),
+    "pypatterns_cited_sections": (list(DEFAULT_CITED_SECTIONS), (list, tuple), _is_texts, "a list of section titles"),
+    "pypatterns_duplicate_threshold": (
+        DEFAULT_DUPLICATE_THRESHOLD,
+        (float, int),
+        _is_fraction,
+        "a number from 0 (off) to 1",
+    ),
     "pypatterns_bare_roles": (
         list(BARE_ROLES),
         (list, tuple),

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .records import CandidateRecord, CitationRecord, HeaderRecord, ItemRecord
+from .records import CandidateRecord, CitationRecord, ClaimRecord, HeaderRecord, ItemRecord
+
+if TYPE_CHECKING:
+    from .claims import ClaimRules
 
 __all__ = [
     "CandidateStats",
@@ -109,6 +113,8 @@ def compute_picture(
     upstreams: Sequence[str],
     areas: Sequence[str],
     rules: EvidenceRules,
+    claims: Mapping[str, Sequence[ClaimRecord]] | None = None,
+    claim_rules: ClaimRules | None = None,
 ) -> Picture:
     """The global picture; only parsed citations (with an upstream) count as evidence."""
     firsts = dict(sorted(headers.items()))
@@ -166,6 +172,10 @@ def compute_picture(
         for ident, docs in sorted(nominations.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
     cited = {u for p in patterns for u in p.per_upstream}
+    if claims is not None and claim_rules is not None:
+        from .claims import claim_findings
+
+        findings.extend(claim_findings(headers, claims, claim_rules))
     findings.sort(key=lambda f: (f.docname, f.lineno, f.subtype, f.message))
     return Picture(
         upstreams=sorted(upstreams),

@@ -12,6 +12,7 @@ __all__ = [
     "SUBTYPE",
     "CandidateRecord",
     "CitationRecord",
+    "ClaimRecord",
     "CountRecord",
     "CountResult",
     "HeaderRecord",
@@ -82,6 +83,19 @@ class CountRecord(TypedDict):
     node_id: str
     error: str  # a refusal while read: "subtype\x00message"
     result: CountResult | None
+
+
+class ClaimRecord(TypedDict):
+    """One claim of a header page, for the claim rules (:mod:`.claims`): a sentence of a
+    paragraph, or a whole list item; its text without code, and whether a citation or a count
+    stands in it."""
+
+    lineno: int
+    section: str  # title of the enclosing top-level section
+    kind: str  # "sentence" or "item"
+    top: bool  # an item of a list right under its section (not nested, not in an admonition)
+    text: str
+    cited: bool
 
 
 class CandidateRecord(TypedDict):

@@ -62,6 +62,11 @@ Subtype = Literal[
     "uncited_smell",
     "thin_repetition",
     "unnominated_pattern",
+    # claim rules, over the pages' text
+    "vague_claim",
+    "out_of_scope",
+    "uncited_claim",
+    "duplicate_guidance",
     # manifest
     "manifest",
     "manifest_toml",

@@ -14,8 +14,9 @@ from docutils import nodes
 from sphinx.addnodes import pending_xref
 from sphinx.environment import BuildEnvironment
 
+from .._core.claims import split_sentences
 from .._core.defaults import PLACEHOLDER
-from .._core.records import CandidateRecord, CitationRecord, CountRecord, HeaderRecord, ItemRecord
+from .._core.records import CandidateRecord, CitationRecord, ClaimRecord, CountRecord, HeaderRecord, ItemRecord
 from .config import evidence_rules, required_sections
 from .log import warn
 from .nodes import pp_cite, pp_count
@@ -29,6 +30,7 @@ class Collected:
 
     citations: list[CitationRecord] = field(default_factory=list)
     counts: list[CountRecord] = field(default_factory=list)
+    claims: list[ClaimRecord] = field(default_factory=list)
     candidates: list[CandidateRecord] = field(default_factory=list)
     xrefs: list[list[str]] = field(default_factory=list)  # [kind, id] of every pp cross-reference
     items: list[ItemRecord] = field(default_factory=list)
@@ -56,6 +58,8 @@ def collect_page(
     section_of = _section_titles(top)
     if header is not None and header["kind"] == "source-note" and top is not None:
         page.items = _repeated_items(top, docname, evidence_rules(env.config).repeated_section)
+    if header is not None and top is not None:
+        page.claims = _claims(top)
     for node in document.findall(pp_cite):
         page.citations.append(_citation_record(node, section_of))
         # the record holds these now; the doctree, kept in memory until written, keeps only
@@ -84,6 +88,85 @@ def collect_page(
         else:
             page.xrefs.append([str(ref.get("reftype")), target])
     return page
+
+
+_UNCLAIMED = (nodes.literal_block, nodes.comment, nodes.raw, nodes.field_list, nodes.table, nodes.target, nodes.title)
+
+
+def _claims(top: nodes.Element) -> list[ClaimRecord]:
+    """The claims of a header page: under each top-level section, every list item, and every
+    sentence of a paragraph outside lists (a ``cite`` directive's claim is cited by it)."""
+    out: list[ClaimRecord] = []
+    for section in top.children:
+        if isinstance(section, nodes.section) and section.children and isinstance(section[0], nodes.title):
+            _walk_claims(section, section[0].astext(), section.line or 0, out, top_level=True)
+    return out
+
+
+def _walk_claims(node: nodes.Element, title: str, line: int, out: list[ClaimRecord], *, top_level: bool) -> None:
+    for child in node.children:
+        if not isinstance(child, nodes.Element) or isinstance(child, _UNCLAIMED):
+            continue
+        if child.get("pp-kind") or "pypatterns-cite-block" in child.get("classes", ()):
+            continue  # a header's card; a cite directive, whose claim it cites
+        if isinstance(child, (nodes.bullet_list, nodes.enumerated_list)):
+            for item in child.children:
+                if isinstance(item, nodes.list_item):
+                    text, cited = _claim_text(item)
+                    where = item.line or _first_line(item) or line
+                    out.append(
+                        ClaimRecord(lineno=where, section=title, kind="item", top=top_level, text=text, cited=cited)
+                    )
+        elif isinstance(child, nodes.paragraph):
+            text, _ = _claim_text(child, marks=True)
+            start = child.line or _first_line(child) or line
+            for offset, sentence in split_sentences(text):
+                out.append(
+                    ClaimRecord(
+                        lineno=start + text.count("\n", 0, offset),
+                        section=title,
+                        kind="sentence",
+                        top=top_level,
+                        text=" ".join(sentence.replace(_MARK, " ").split()),
+                        cited=_MARK in sentence,
+                    )
+                )
+        else:  # a nested section keeps its top-level section's title; an admonition, a quote
+            _walk_claims(
+                child, title, child.line or line, out, top_level=top_level and isinstance(child, nodes.section)
+            )
+
+
+_MARK = "\x00"
+
+
+def _first_line(node: nodes.Element) -> int:
+    return next((n.line for n in node.findall(nodes.Element) if n.line), 0)
+
+
+def _claim_text(node: nodes.Element, *, marks: bool = False) -> tuple[str, bool]:
+    """The text of ``node`` without code; whether a citation or count is in it (``marks``: where)."""
+    parts: list[str] = []
+    cited = False
+
+    def visit(n: nodes.Node) -> None:
+        nonlocal cited
+        if isinstance(n, (pp_cite, pp_count)):
+            cited = True
+            parts.append(f" {_MARK} " if marks else " ")
+        elif isinstance(n, (nodes.literal, nodes.literal_block, nodes.math, nodes.raw, nodes.comment)):
+            parts.append(" ")
+        elif isinstance(n, nodes.Text):
+            parts.append(str(n))
+        elif isinstance(n, nodes.Element):
+            for c in n.children:
+                visit(c)
+            if isinstance(n, nodes.paragraph):
+                parts.append("\n")
+
+    visit(node)
+    text = "".join(parts)
+    return (text if marks else " ".join(text.split())), cited
 
 
 def _check_placement(card: nodes.Element, top: nodes.Element | None, docname: str) -> None:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
+    from .._core.claims import ClaimRules
     from .._core.evidence import EvidenceRules
 
 __all__ = ["OWN_FOLDER", "evidence_rules", "register_config", "required_sections"]
@@ -58,6 +59,19 @@ def evidence_rules(config: Config) -> EvidenceRules:
         counterexamples_section=sections["counterexamples"],
         smell_evidence_section=sections["smell_evidence"],
         repeated_section=sections["repeated"],
+    )
+
+
+def claim_rules(config: Config) -> ClaimRules:
+    """The claim rules' word lists, sections and threshold from conf.py (an empty list turns a rule off)."""
+    from .._core.claims import ClaimRules
+
+    return ClaimRules(
+        vague_words=tuple(config.pypatterns_vague_words),
+        scope_terms=tuple(config.pypatterns_scope_terms),
+        scope_sections=tuple(config.pypatterns_scope_sections),
+        cited_sections=tuple(config.pypatterns_cited_sections),
+        duplicate_threshold=float(config.pypatterns_duplicate_threshold),
     )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .._core.evidence import Links, Picture, compute_links, compute_picture
 from .._core.records import HeaderRecord
-from .config import evidence_rules
+from .config import claim_rules, evidence_rules
 
 if TYPE_CHECKING:
     from .domain import PypatternsDomain
@@ -45,6 +45,8 @@ class Derived:
             sorted(d.upstream_names()),
             list(d.env.config.pypatterns_areas),
             evidence_rules(d.env.config),
+            d.claims,
+            claim_rules(d.env.config),
         )
 
     @cached_property

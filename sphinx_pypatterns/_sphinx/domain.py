@@ -26,6 +26,7 @@ from .._core.records import (
     SUBTYPE,
     CandidateRecord,
     CitationRecord,
+    ClaimRecord,
     CountRecord,
     HeaderRecord,
     ItemRecord,
@@ -48,7 +49,7 @@ __all__ = ["PypatternsDomain"]
 _NS = {"pattern": "ps", "smell": "ps", "source-note": "note"}
 
 #: The per-page keys of the data: what :meth:`clear_doc` drops and :meth:`merge_domaindata` takes.
-_PAGE_KEYS = ("headers", "citations", "counts", "candidates", "xrefs", "globals", "items", "digests")
+_PAGE_KEYS = ("headers", "citations", "counts", "claims", "candidates", "xrefs", "globals", "items", "digests")
 
 
 def _ns(kind: str) -> str:
@@ -88,6 +89,7 @@ class PypatternsDomain(Domain):
         "headers": {},  # docname -> HeaderRecord: one header per page
         "citations": {},  # docname -> [CitationRecord]
         "counts": {},  # docname -> [CountRecord]
+        "claims": {},  # docname -> [ClaimRecord] of a header page, for the claim rules
         "candidates": {},  # docname -> [CandidateRecord]
         "xrefs": {},  # docname -> [[kind, id]]
         "globals": {},  # docname -> sorted kinds of global pages it shows (checklist, matrix, dashboard)
@@ -102,7 +104,7 @@ class PypatternsDomain(Domain):
         "digests": {},  # docname -> digest of what the page contributes, as read (incremental.read_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 11  # 11: counts
+    data_version = 12  # 12: counts and claims
 
     def __init__(self, env: BuildEnvironment) -> None:
         super().__init__(env)
@@ -121,6 +123,10 @@ class PypatternsDomain(Domain):
     @property
     def citations(self) -> dict[str, list[CitationRecord]]:
         return cast("dict[str, list[CitationRecord]]", self.data["citations"])
+
+    @property
+    def claims(self) -> dict[str, list[ClaimRecord]]:
+        return cast("dict[str, list[ClaimRecord]]", self.data["claims"])
 
     @property
     def counts(self) -> dict[str, list[CountRecord]]:
@@ -232,6 +238,7 @@ class PypatternsDomain(Domain):
         for key, value in (
             ("citations", page.citations),
             ("counts", page.counts),
+            ("claims", page.claims),
             ("candidates", page.candidates),
             ("xrefs", page.xrefs),
             ("items", page.items),

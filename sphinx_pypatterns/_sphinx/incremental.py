@@ -29,6 +29,7 @@ def read_digest(domain: PypatternsDomain, docname: str) -> str:
         domain.headers.get(docname),
         domain.citations.get(docname, []),
         domain.counts.get(docname, []),
+        domain.claims.get(docname, []),
         domain.candidates.get(docname, []),
         domain.xrefs.get(docname, []),
         domain.items.get(docname, []),

@@ -250,7 +250,8 @@ def test_the_duplicate_rule_flags_paraphrases_and_not_distinct_rules():
     flagged = {(a, b) for score, a, b in similarity_pairs(texts) if score >= DEFAULT_DUPLICATE_THRESHOLD}
     expected = {(f"p{i}a", f"p{i}b") for i in range(len(PARAPHRASES))}
     assert flagged - expected == set()  # no distinct pair flagged
-    assert len(flagged & expected) >= 3, flagged  # most paraphrases caught (word overlap, no synonyms)
+    # 4 of the 5 paraphrases caught: the fifth shares too few words (synonyms are not read)
+    assert flagged == expected - {("p4a", "p4b")}, flagged
 
 
 def test_two_patterns_that_say_the_same_are_reported_naming_both(tmp_path):

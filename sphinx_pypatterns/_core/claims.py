@@ -61,7 +61,7 @@ DEFAULT_SCOPE_TERMS = (
 )
 DEFAULT_SCOPE_SECTIONS = ("What", "Why", "When to use", "When not to use", "Preferred shapes")
 DEFAULT_CITED_SECTIONS = ("Repeated patterns", "Evidence", "Counterexamples")
-DEFAULT_DUPLICATE_THRESHOLD = 0.5
+DEFAULT_DUPLICATE_THRESHOLD = 0.4
 
 _STOP = frozenset(
     "a an and are as at be by can do does for from has have in is it its not of on one or that the their them "

@@ -234,6 +234,25 @@ def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
         out.append(para)
     else:
         out.append(_none())
+    out.append(nodes.rubric("", "Findings per page"))
+    if picture.findings:
+        rules = sorted({f.subtype for f in picture.findings})
+        per_page: dict[str, dict[str, int]] = {}
+        for f in picture.findings:
+            row = per_page.setdefault(f.docname, {})
+            row[f.subtype] = row.get(f.subtype, 0) + 1
+        rows = [
+            [
+                _entry(xref("doc", page, docname)),
+                *(_entry(str(counts.get(rule, 0)) if counts.get(rule) else "", ["pypatterns-count"]) for rule in rules),
+                _entry(str(sum(counts.values())), ["pypatterns-count"]),
+            ]
+            for page, counts in sorted(per_page.items())
+        ]
+        widths = [24, *(max(8, len(r) + 2) for r in rules), 7]
+        out.append(_table(["Page", *rules, "Total"], rows, widths, "pypatterns-findings-per-page"))
+    else:
+        out.append(_none())
     out.append(nodes.rubric("", "Below the review thresholds"))
     if picture.findings:
         rows = [

@@ -202,9 +202,9 @@ def make_corpus(pages: int, citations: int, citer: Citer | SpanCiter, rng: rando
     ups = citer.upstreams
 
     def filler(i: int) -> str:
-        return " ".join(
-            rng.choice(["library", "design", "callers", "errors", "types", "tests"]) for _ in range(40 + i % 7)
-        )
+        # words from a vocabulary of 400: two pages' prose shares few of them, as two real
+        # patterns' do (the duplicate-guidance rule compares the patterns' What sections)
+        return " ".join(rng.choice(_VOCAB) for _ in range(40 + i % 7))
 
     def others(i: int, n: int, own: str = "") -> list[str]:
         """n patterns other than ``own``, spread over all of them (repeats only if there are fewer)."""
@@ -312,6 +312,30 @@ def write(root: Path, files: dict[str, str], conf: str, manifest: str = "") -> N
 
 
 # --- the heavy shape's upstream: long modules of whole definitions ---------------------------------
+
+_SYLLABLES = (
+    "ka",
+    "lo",
+    "mi",
+    "nu",
+    "pe",
+    "ra",
+    "si",
+    "to",
+    "vu",
+    "ze",
+    "bo",
+    "di",
+    "fa",
+    "gu",
+    "he",
+    "ji",
+    "ko",
+    "le",
+    "mo",
+    "ni",
+)
+_VOCAB = tuple(a + b + "n" for a in _SYLLABLES for b in _SYLLABLES)
 
 _VERBS = ("fold", "merge", "scan", "parse", "render", "collect", "resolve", "split", "load", "store", "walk", "emit")
 _NOUNS = ("items", "records", "tokens", "nodes", "rows", "events", "blocks", "spans", "keys", "pages", "lines")

@@ -224,4 +224,3 @@ def latexmk(outdir: Path, tex: str) -> str:
     log = log_path.read_text("utf-8", errors="replace") if log_path.exists() else ""
     assert run.returncode == 0, run.stdout[-3000:] + log[-3000:]
     return log
-

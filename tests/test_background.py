@@ -103,7 +103,9 @@ def test_a_helper_that_takes_its_time_to_exit_is_waited_for(tmp_path, counted, m
     # the real background verifier, ending slowly after its answer (as a big one does: teardown takes time)
     slow = "import sys, time; from sphinx_pypatterns._tools.background import main; main(); sys.stdout.flush(); time.sleep(1)"
     real_start = BackgroundVerifier.start
-    monkeypatch.setattr(BackgroundVerifier, "start", lambda **kw: real_start(**kw, command=[sys.executable, "-c", slow]))
+    monkeypatch.setattr(
+        BackgroundVerifier, "start", lambda **kw: real_start(**kw, command=[sys.executable, "-c", slow])
+    )
     built = build(_project(tmp_path, "slow"), verbosity=1)
     assert counted["verify"] == []  # every verdict came from the background verifier
     assert "background verifier failed" not in built.status

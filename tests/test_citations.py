@@ -31,7 +31,10 @@ def test_reads_at_the_pin_not_the_working_tree(upstream):
         assert verdict.ok, verdict
         assert verdict.lines == ("class HTTPError(Exception):",)
         # the symbol spans lines 6-11: a citation outside it is told so
-        assert "is defined at lines 6\u201311" in verifier.verify(parse_target("up:pkg/errors.py:5-6"), "HTTPError").message
+        assert (
+            "is defined at lines 6\u201311"
+            in verifier.verify(parse_target("up:pkg/errors.py:5-6"), "HTTPError").message
+        )
         checkout = verifier.checkout_for("up")
         assert isinstance(checkout, GitCheckout)
         proc = checkout._proc

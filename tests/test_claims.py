@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -194,7 +195,9 @@ def test_the_vague_claim_rule_fires_on_an_uncited_hedge_and_not_on_a_cited_one(t
     assert "usually" in text[lines[0] - 1] and "most specific" in text[lines[1] - 1]
     # configurable, and off with an empty list
     built = build(src, confoverrides={"pypatterns_vague_words": ["fine"]}, freshenv=True)
-    assert [w[2] for w in built.located() if w[2].startswith("pypatterns.")] == ["pypatterns.vague_claim"], built.warnings
+    assert [w[2] for w in built.located() if w[2].startswith("pypatterns.")] == ["pypatterns.vague_claim"], (
+        built.warnings
+    )
     quiet = build(src, confoverrides={"pypatterns_vague_words": []}, freshenv=True)
     assert [w for w in quiet.located() if w[2].startswith("pypatterns.")] == [], quiet.warnings
 
@@ -267,3 +270,17 @@ def test_two_patterns_that_say_the_same_are_reported_naming_both(tmp_path):
     found = [w for w in built.located() if w[2] == "pypatterns.duplicate_guidance"]
     assert len(found) == 1 and "'one-root' (a)" in found[0][3] and "'single-root' (b)" in found[0][3], built.warnings
     assert found[0][0] == "b.md"
+
+
+def test_the_dashboard_counts_each_rules_findings_per_page(tmp_path):
+    src, _ = _project(tmp_path, "# P\n")
+    why = "Libraries usually raise their own errors.\n\nThey often do."
+    (src / "a.md").write_text(_pattern("a-rule", "Derive errors from one root.", "One root.", why=why))
+    (src / "dash.md").write_text("# Dashboard\n\n:::{evidence-dashboard}\n:::\n")
+    built = build(src)
+    assert len([w for w in built.located() if w[2] == "pypatterns.vague_claim"]) == 2, built.warnings
+    html = built.html("dash")
+    table = html[html.index("Findings per page") :]
+    table = table[: table.index("</table>")]
+    assert '<th class="head"><p>vague_claim</p></th>' in table, table
+    assert re.search(r"a\.html.*?<p>2</p>.*?<p>2</p>", table, re.S), table  # the rule's count, and the total

@@ -161,9 +161,9 @@ def test_type_errors_and_stale_ignores_fail(tmp_path: Path) -> None:
     checked, errors = type_check(found, tmp_path / "mypy")
     assert checked == 3  # the doctest block is not type-checked
     assert len(errors) == 2, errors
-    assert errors[0].startswith("demo.md:4: line 7: error: Argument 1 to \"double\"")
+    assert errors[0].startswith('demo.md:4: line 7: error: Argument 1 to "double"')
     assert errors[0].endswith("[arg-type]")
-    assert errors[1].startswith("demo.md:11: line 14: error: Unused \"type: ignore\" comment")
+    assert errors[1].startswith('demo.md:11: line 14: error: Unused "type: ignore" comment')
 
 
 def test_other_fences_are_reported(tmp_path: Path) -> None:

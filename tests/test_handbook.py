@@ -173,14 +173,19 @@ def test_the_smells_index_lists_every_smell_with_what_it_inverts() -> None:
 
 
 def table() -> str:
-    rows = ["| pattern | area | upstreams cited | citations | in Evidence | in Counterexamples |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| pattern | area | upstreams cited | citations | in Evidence | in Counterexamples |",
+        "|---|---|---|---|---|---|",
+    ]
     for p in sorted(patterns(), key=lambda p: (AREAS.index(p.options.get("area", "testing")), p.options["id"])):
         rows.append(
             f"| `{p.options['id']}` | {p.options.get('area')} | {', '.join(sorted(p.upstreams))} ({len(p.upstreams)}) "
             f"| {p.citations} | {p.count('Evidence')} | {p.count('Counterexamples')} |"
         )
     for s in smells():
-        rows.append(f"| smell `{s.options['id']}` | inverts {s.options.get('inverts')} | {', '.join(sorted(s.upstreams))} | {s.citations} | {s.count('Evidence')} | |")
+        rows.append(
+            f"| smell `{s.options['id']}` | inverts {s.options.get('inverts')} | {', '.join(sorted(s.upstreams))} | {s.citations} | {s.count('Evidence')} | |"
+        )
     return "\n".join(rows)
 
 

@@ -221,7 +221,7 @@ def test_check_reads_cite_options_as_the_build_does(tmp_path, capsys, upstream):
     text = (
         "# T\n\n"
         ":::{cite} up:pkg/errors.py:6\n:symbol: HTTPError # the root\n\nThe claim.\n:::\n\n"
-        ":::{cite} up:pkg/errors.py:6\n:symbol: \"NoSuchName\"\n\nA claim with {cite}`up:pkg/errors.py:107`.\n:::\n"
+        ':::{cite} up:pkg/errors.py:6\n:symbol: "NoSuchName"\n\nA claim with {cite}`up:pkg/errors.py:107`.\n:::\n'
     )
     write(tmp_path / "p", repo, pin, text)
     assert agree(tmp_path / "p", capsys) == [

@@ -191,7 +191,9 @@ def test_new_page_is_flagged_unfinished_until_filled_in(tmp_path):
     placeholders = [i + 1 for i, line in enumerate(lines) if line == "TODO: write this section."]
     assert len(placeholders) == 7
     unfinished = [(w[0], w[1]) for w in built.located() if w[2] == "pypatterns.unfinished"]
-    assert unfinished == [("patterns/exception-root.md", n) for n in placeholders] + [("patterns/exception-root.md", 3)], unfinished
+    assert unfinished == [("patterns/exception-root.md", n) for n in placeholders] + [
+        ("patterns/exception-root.md", 3)
+    ], unfinished
     assert [w[2] for w in built.located() if w[2] != "pypatterns.unfinished"] == ["pypatterns.unknown_area"]
     page = page.replace("TODO: one of errors, typing", "errors")
     page = page.replace("TODO: one sentence, at most 30 words.", "Derive every error from one root.")

@@ -131,7 +131,11 @@ def fences(path: Path) -> list[tuple[int, str]]:
     """``(line, info)`` of every fenced code block (not MyST directives) of the page."""
     text = path.read_text("utf-8")
     tokens = MarkdownIt("commonmark").parse(text)
-    return [(tok.map[0] + 1 if tok.map else 0, tok.info.strip()) for tok in tokens if tok.type == "fence" and not tok.info.strip().startswith("{")]
+    return [
+        (tok.map[0] + 1 if tok.map else 0, tok.info.strip())
+        for tok in tokens
+        if tok.type == "fence" and not tok.info.strip().startswith("{")
+    ]
 
 
 def fence_problems(paths: Iterable[Path], root: Path = ROOT) -> list[str]:
@@ -191,4 +195,6 @@ def type_check(all_blocks: Iterable[Block], workdir: Path) -> tuple[int, list[st
             errors.append((str(block.path), block.line + int(lineno) - 1, block.ident(), message))
         elif row.strip() and ": note:" not in row:
             errors.append(("", 0, row, ""))
-    return len(files), [f"{where}: line {line}:{message}" if line else where for _, line, where, message in sorted(errors)]
+    return len(files), [
+        f"{where}: line {line}:{message}" if line else where for _, line, where, message in sorted(errors)
+    ]

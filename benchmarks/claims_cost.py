@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import build_speed  # noqa: E402
-import corpora  # noqa: E402
+import build_speed
+import corpora
 
 OFF = {
     "pypatterns_vague_words": "[]",
@@ -93,7 +93,7 @@ def main() -> int:
         _variant(base, forms["rules on"], conf={})
         _variant(base, forms["rules on, quotes and counts"], conf={}, quotes=args.quotes, counts=args.counts)
         build_speed.KEEP_CACHES = True  # the symbol cache warm: the rules' cost alone
-        for name, src in forms.items():  # untimed: caches filled, files in the OS cache
+        for src in forms.values():  # untimed: caches filled, files in the OS cache
             build_speed.sphinx(src, root / "warm", 1, clean=True, env=build_speed.ENV)
         times: dict[str, list[float]] = {k: [] for k in forms}
         peaks: dict[str, list[float]] = {k: [] for k in forms}

@@ -26,6 +26,8 @@ pypatterns_min_counterexample_citations = 0
 pypatterns_min_smell_citations = 0
 pypatterns_min_repeat_citations = 0
 pypatterns_require_nomination = False
+# the claim rules are tested in test_claims.py; the pages here share their template's rule and What
+pypatterns_duplicate_threshold = 0
 """
 
 

@@ -131,9 +131,9 @@ def test_domain_data_keys_change_only_with_data_version():
 
     keys = sorted(PypatternsDomain.initial_data)
     assert (PypatternsDomain.data_version, keys) == (
-        10,  # 10: the views' key
-        ["candidates", "citations", "digests", "docset", "globals", "headers", "items", "manifest", "names",
-         "origins", "pins", "stamps", "view", "view_key", "xrefs"],
+        12,  # 12: counts and claims
+        ["candidates", "citations", "claims", "counts", "digests", "docset", "globals", "headers", "items",
+         "manifest", "names", "origins", "pins", "stamps", "view", "view_key", "xrefs"],
     )  # fmt: skip
 
 

@@ -266,7 +266,7 @@ def test_two_patterns_that_say_the_same_are_reported_naming_both(tmp_path):
         _pattern("single-root", "Every exception derives from one root class.", "All exceptions share one root class.")
     )
     (src / "c.md").write_text(_pattern("typed", "Ship type hints with py.typed.", "Types ship with the package."))
-    built = build(src)
+    built = build(src, confoverrides={"pypatterns_duplicate_threshold": 0.4})
     found = [w for w in built.located() if w[2] == "pypatterns.duplicate_guidance"]
     assert len(found) == 1 and "'one-root' (a)" in found[0][3] and "'single-root' (b)" in found[0][3], built.warnings
     assert found[0][0] == "b.md"

@@ -67,7 +67,7 @@ def test_bibtex_keeps_its_cite_role_and_pp_cite_is_verified(tmp_path, capsys, ex
     clashes = [w for w in built.located() if w[2] == "pypatterns.role_clash"]
     assert [(w[0], w[1]) for w in clashes] == [("conf.py", 2)], built.warnings
     assert "sphinxcontrib.bibtex" in clashes[0][3] and "{pp:cite}" in clashes[0][3]
-    assert "pypatterns_bare_roles = ['candidate', 'pattern', 'smell', 'source-note']" in clashes[0][3]
+    assert "pypatterns_bare_roles = ['candidate', 'pattern', 'smell', 'source-note', 'count']" in clashes[0][3]
     assert [w for w in built.located() if w[2] != "pypatterns.role_clash"] == []
     assert "already registered" not in built.warnings
     # check, taking {cite} as this extension's as the warning says it is not: the bib key fails
@@ -77,7 +77,7 @@ def test_bibtex_keeps_its_cite_role_and_pp_cite_is_verified(tmp_path, capsys, ex
 
 def test_bare_roles_without_cite_build_clean_and_check_counts_pp_cite(tmp_path, capsys):
     extensions = 'extensions = ["sphinx_pypatterns", "sphinxcontrib.bibtex"]'
-    src = _project(tmp_path, extensions, "pypatterns_bare_roles = ['candidate', 'pattern', 'smell', 'source-note']\n")
+    src = _project(tmp_path, extensions, "pypatterns_bare_roles = ['candidate', 'pattern', 'smell', 'source-note', 'count']\n")
     built = build(src, freshenv=True)
     assert built.warnings == ""
     assert "Knuth" in built.html("p")

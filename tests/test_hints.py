@@ -73,7 +73,7 @@ EXPECTED = [
         "c.rst",
         6,
         "unknown_option",
-        "unknown option :capton: in cite (did you mean :caption:?) (known: :symbol:, :caption:)",
+        "unknown option :capton: in cite (did you mean :caption:?) (known: :symbol:, :shows:, :caption:)",
     ),
     (
         "cites.md",
@@ -128,7 +128,7 @@ EXPECTED = [
         "cites.md",
         16,
         "unknown_option",
-        "unknown option :capton: in cite (did you mean :caption:?) (known: :symbol:, :caption:)",
+        "unknown option :capton: in cite (did you mean :caption:?) (known: :symbol:, :shows:, :caption:)",
     ),
     ("cites.md", 21, "unknown_ref", "unknown pattern id 'exception-rot' (did you mean 'exception-root'?)"),
     ("cites.md", 21, "unknown_ref", "unknown smell id 'exception-root' (it is the id of a pattern, not of a smell)"),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import groupby
 from types import TracebackType
@@ -17,6 +16,8 @@ from .errors import CheckoutError, PypatternsError
 from .hints import did_you_mean
 from .lock import text_digest
 from .manifest import Manifest
+from .parse_pool import Parsed as _Parsed
+from .parse_pool import ParsePool
 from .quotes import nearest_text, quote_found, split_anchor
 from .symbol_cache import SymbolCache
 from .symbols import SymbolTable, symbol_table
@@ -35,9 +36,6 @@ PARSE_POOL_MIN_FILES = 32
 
 #: Files :func:`verify_many` reads ahead of the one it verifies, per worker process.
 _AHEAD_PER_WORKER = 3
-
-#: What a worker sends back: the table, or the message and subtype of the file's ``unparsable`` error.
-_Parsed = tuple[SymbolTable | None, str, str]
 
 
 @dataclass(frozen=True)
@@ -214,7 +212,7 @@ class Verifier:
         assert blob.symbols is not None
         return blob.symbols
 
-    def _parse_ahead(self, keys: list[CitationKey], pool: _ParsePool) -> tuple[_Blob, str, Future[_Parsed]] | None:
+    def _parse_ahead(self, keys: list[CitationKey], pool: ParsePool) -> tuple[_Blob, str, Future[_Parsed]] | None:
         """Read the file of ``keys`` (one file's citations) and, when its symbols are wanted and
         neither held nor kept in the symbol cache, start parsing it in ``pool``."""
         target = keys[0].target
@@ -348,7 +346,7 @@ def verify_many(
         for key in ordered:
             yield key, verifier.verify(key.target, key.symbol, require_anchor=require_anchor)
         return
-    with _ParsePool(workers) as pool:
+    with ParsePool(workers) as pool:
         window: deque[tuple[list[CitationKey], tuple[_Blob, str, Future[_Parsed]] | None]] = deque()
         ahead = min(workers * _AHEAD_PER_WORKER, FILES_HELD // 2)
         for group in files:
@@ -371,39 +369,6 @@ def _verify_file(
         verifier._parsed(blob, text, future.result())
     for key in keys:
         yield key, verifier.verify(key.target, key.symbol, require_anchor=require_anchor)
-
-
-class _ParsePool:
-    """Worker processes that parse files' symbols, started at the first file to parse.
-
-    They are started fresh (``spawn``), not forked: a fork would inherit the pipes of the
-    verifier's ``git cat-file`` processes and keep them from ending.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self._workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> _ParsePool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def submit(self, text: str, filename: str, hint: str) -> Future[_Parsed]:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
-        return self._pool.submit(_parse, text, filename, hint)
-
-
-def _parse(text: str, filename: str, hint: str) -> _Parsed:
-    """In a worker: :func:`symbol_table`, its error as plain values (a ``CheckoutError`` does not pickle)."""
-    try:
-        return symbol_table(text, filename=filename, python_hint=hint), "", ""
-    except CheckoutError as exc:
-        return None, exc.message, exc.subtype
 
 
 def _decode_blob(path: str, data: bytes) -> _Blob:

@@ -10,7 +10,7 @@ the back-links) is owned by one :class:`.derived.Derived`, dropped by :meth:`cha
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterator, Set
 from typing import Any, ClassVar, cast
 
 from docutils import nodes
@@ -38,6 +38,7 @@ from .derived import Derived
 from .directives import CiteDirective, PatternDirective, SmellDirective, SourceNoteDirective
 from .global_pages import ChecklistDirective, DashboardDirective, MatrixDirective, PinTableDirective
 from .global_step import PARSE_SUBTYPES, citation_key
+from .ids import check_duplicate_id
 from .incremental import read_digest
 from .indices import EvidenceIndex
 from .log import warn
@@ -46,14 +47,8 @@ from .roles import CandidateRole, CiteRole, CountRole, PPXRefRole
 
 __all__ = ["PypatternsDomain"]
 
-_NS = {"pattern": "ps", "smell": "ps", "source-note": "note"}
-
 #: The per-page keys of the data: what :meth:`clear_doc` drops and :meth:`merge_domaindata` takes.
 _PAGE_KEYS = ("headers", "citations", "counts", "claims", "candidates", "xrefs", "globals", "items", "digests")
-
-
-def _ns(kind: str) -> str:
-    return _NS.get(kind, kind)
 
 
 class PypatternsDomain(Domain):
@@ -208,7 +203,7 @@ class PypatternsDomain(Domain):
                 location,
             )
             return
-        self._check_duplicate(record, location, (d for d in self.headers if d != docname))
+        check_duplicate_id(self.env, self.headers, record, location, (d for d in self.headers if d != docname))
         self.headers[docname] = record
         self.changed()
 
@@ -217,21 +212,6 @@ class PypatternsDomain(Domain):
         if kind not in kinds:
             kinds.append(kind)
             kinds.sort()
-
-    def _check_duplicate(self, record: HeaderRecord, location: tuple[str, int] | str, others: Iterable[str]) -> None:
-        if not record["id"]:
-            return
-        for other in sorted(others):
-            existing = self.headers.get(other)
-            if existing is not None and _ns(existing["kind"]) == _ns(record["kind"]) and existing["id"] == record["id"]:
-                here = f"{self.env.doc2path(record['docname'], False)}:{record['lineno']}"
-                there = f"{self.env.doc2path(other, False)}:{existing['lineno']}"
-                warn(
-                    f"duplicate id {record['id']!r}: {here} ({record['kind']}) and {there} ({existing['kind']})",
-                    "duplicate_id",
-                    location,
-                )
-                return
 
     def process_doc(self, env: BuildEnvironment, docname: str, document: nodes.document) -> None:
         page = collect_page(env, docname, document, self.headers.get(docname))
@@ -265,7 +245,7 @@ class PypatternsDomain(Domain):
             record = otherdata["headers"].get(docname)
             if record is not None:
                 others = (d for d in self.headers if d not in known_to_worker and d not in docnames)
-                self._check_duplicate(record, (docname, record["lineno"]), others)
+                check_duplicate_id(self.env, self.headers, record, (docname, record["lineno"]), others)
             for key in _PAGE_KEYS:
                 if docname in otherdata[key]:
                     self.data[key][docname] = otherdata[key][docname]

@@ -29,7 +29,6 @@ def read_digest(domain: PypatternsDomain, docname: str) -> str:
         domain.headers.get(docname),
         domain.citations.get(docname, []),
         domain.counts.get(docname, []),
-        domain.claims.get(docname, []),
         domain.candidates.get(docname, []),
         domain.xrefs.get(docname, []),
         domain.items.get(docname, []),
@@ -57,6 +56,9 @@ def evidence_digest(domain: PypatternsDomain, documents: dict[str, tuple[str, st
         list(domain.env.config.pypatterns_areas),
         # counts are made again on every build: a folder's counted files are not stamped
         sorted((d, [r["result"] for r in recs]) for d, recs in domain.counts.items()),
+        # the claim rules' findings, not the claims: a prose edit that changes no finding keeps
+        # the views and the evidence index (which the pages' read digests key)
+        [[f.subtype, f.docname, f.lineno, f.message] for f in domain.picture().findings],
     ]
     return json_digest(payload)
 

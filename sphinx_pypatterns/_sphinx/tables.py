@@ -234,6 +234,19 @@ def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
         out.append(para)
     else:
         out.append(_none())
+    out.append(nodes.rubric("", "Below the review thresholds"))
+    if picture.findings:
+        rows = [
+            [
+                _entry(xref("doc", f.docname, docname)),
+                _entry(nodes.literal(f.subtype, f.subtype)),
+                _entry(f.message),
+            ]
+            for f in picture.findings
+        ]
+        out.append(_table(["Page", "Rule", "Finding"], rows, [24, 24, 60], "pypatterns-findings"))
+    else:
+        out.append(_none())
     out.append(nodes.rubric("", "Findings per page"))
     if picture.findings:
         rules = sorted({f.subtype for f in picture.findings})
@@ -251,19 +264,6 @@ def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
         ]
         widths = [24, *(max(8, len(r) + 2) for r in rules), 7]
         out.append(_table(["Page", *rules, "Total"], rows, widths, "pypatterns-findings-per-page"))
-    else:
-        out.append(_none())
-    out.append(nodes.rubric("", "Below the review thresholds"))
-    if picture.findings:
-        rows = [
-            [
-                _entry(xref("doc", f.docname, docname)),
-                _entry(nodes.literal(f.subtype, f.subtype)),
-                _entry(f.message),
-            ]
-            for f in picture.findings
-        ]
-        out.append(_table(["Page", "Rule", "Finding"], rows, [24, 24, 60], "pypatterns-findings"))
     else:
         out.append(_none())
     return out

@@ -113,9 +113,9 @@ def test_many_files_parse_in_worker_processes_with_the_same_verdicts(tmp_path, m
     keys += [CitationKey("up", "pkg/broken.py", 1, 2, "f"), CitationKey("up", "pkg/gone.py", 1, 1, "g")]
     keys += [CitationKey("up", "README.txt", 1, 1, "C1"), CitationKey("up", "pkg/m03.py", 4, 5, "C3.nope")]
     submitted: list[str] = []
-    real = verify_module._ParsePool.submit
+    real = verify_module.ParsePool.submit
     monkeypatch.setattr(
-        verify_module._ParsePool,
+        verify_module.ParsePool,
         "submit",
         lambda self, text, name, hint: submitted.append(name) or real(self, text, name, hint),
     )

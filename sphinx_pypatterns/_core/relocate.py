@@ -94,7 +94,8 @@ class Relocator:
     def __init__(self, old: Verifier, new: Verifier, upstream: str, renames: Mapping[str, str] | None = None) -> None:
         self.old, self.new, self.upstream = old, new, upstream
         self.renames = dict(renames or {})
-        self._matchers: dict[str, list[tuple[str, int, int, int, int]]] = {}
+        #: (old path, new path) -> the line diff of the two files, made once
+        self._opcodes: dict[tuple[str, str], Sequence[tuple[str, int, int, int, int]]] = {}
 
     # -- reading ---------------------------------------------------------------------------------
     def _lines(self, verifier: Verifier, path: str) -> list[str] | None:
@@ -219,7 +220,11 @@ class Relocator:
         path = self._new_path(key.path)
         if path is not None:
             new_lines = self._lines(self.new, path) or []
-            near = _map_range(old_lines, new_lines, key.start - 1, key.end - 1)
+            opcodes = self._opcodes.get((key.path, path))
+            if opcodes is None:
+                matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+                opcodes = self._opcodes[key.path, path] = list(matcher.get_opcodes())
+            near = _map_range(old_lines, new_lines, key.start - 1, key.end - 1, opcodes)
             same = _occurrences(new_lines, old_text)
             if same:
                 # the same text: where the diff puts it, else the nearest to where it was
@@ -251,14 +256,21 @@ def _occurrences(lines: Sequence[str], text: Sequence[str]) -> list[int]:
     return [i for i in range(len(lines) - n + 1) if lines[i].strip() == first and normalised(lines[i : i + n]) == want]
 
 
-def _map_range(old: Sequence[str], new: Sequence[str], start: int, end: int) -> tuple[int, int] | None:
+def _map_range(
+    old: Sequence[str],
+    new: Sequence[str],
+    start: int,
+    end: int,
+    opcodes: Sequence[tuple[str, int, int, int, int]] | None = None,
+) -> tuple[int, int] | None:
     """Map the 0-based inclusive range ``start``..``end`` of ``old`` into ``new`` through a line diff:
     a line kept maps to its place; a line replaced maps to its replacement (line for line when
     as many lines replace it, else the replacement's bounds). ``None``
     when every line of the range was deleted."""
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if opcodes is None:
+        opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
     first = last = None
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
         if i2 <= start or i1 > end:
             continue
         if tag == "equal":

@@ -24,7 +24,7 @@ from .errors import PypatternsError, TargetError
 from .targets import validate_relpath
 from .verify import Verifier
 
-__all__ = ["CountResult", "CountSpec", "count_matches", "glob_regex", "parse_count"]
+__all__ = ["CountResult", "CountSpec", "count_many", "count_matches", "glob_regex", "parse_count"]
 
 _UPSTREAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Matched locations a result keeps (the count itself is exact).
@@ -111,13 +111,53 @@ def _matches(spec: CountSpec, lines: list[str]) -> list[int]:
     return found
 
 
+def _chosen(listing: frozenset[str], spec: CountSpec) -> list[str]:
+    matcher = glob_regex(spec.glob).match
+    return sorted(p for p in listing if matcher(p))
+
+
+def count_many(verifier: Verifier, specs: list[CountSpec]) -> dict[CountSpec, CountResult | PypatternsError]:
+    """Count every spec, reading each selected file once for all the specs that select it."""
+    results: dict[CountSpec, CountResult | PypatternsError] = {}
+    by_upstream: dict[str, list[CountSpec]] = {}
+    for spec in dict.fromkeys(specs):
+        by_upstream.setdefault(spec.upstream, []).append(spec)
+    for upstream, group in sorted(by_upstream.items()):
+        listing = verifier.listing(upstream)
+        if listing is None:
+            try:
+                verifier.checkout_for(upstream)
+                raise PypatternsError(f"the checkout of {upstream!r} cannot be listed", subtype="checkout_missing")
+            except PypatternsError as exc:
+                results.update({spec: exc for spec in group})
+            continue
+        chosen = {spec: _chosen(listing, spec) for spec in group}
+        for path in sorted({p for paths in chosen.values() for p in paths}):
+            wanting = [
+                s for s in group if path in chosen[s] and (upstream, path, s.pattern, s.regex) not in verifier.counts
+            ]
+            if not wanting:
+                continue
+            try:
+                lines: list[str] | None = verifier.lines_of(upstream, path)
+            except PypatternsError:
+                lines = None
+            for spec in wanting:
+                verifier.counts[(upstream, path, spec.pattern, spec.regex)] = (
+                    None if lines is None else _matches(spec, lines)
+                )
+        for spec in group:
+            results[spec] = count_matches(verifier, spec)  # every file's matches are in the cache now
+    return results
+
+
 def count_matches(verifier: Verifier, spec: CountSpec) -> CountResult:
     """Count ``spec``'s matches at the pin. Raises :class:`PypatternsError` when the checkout cannot be listed."""
     listing = verifier.listing(spec.upstream)
     if listing is None:
         verifier.checkout_for(spec.upstream)  # raises the checkout's own error
         raise PypatternsError(f"the checkout of {spec.upstream!r} cannot be listed", subtype="checkout_missing")
-    chosen = sorted(p for p in listing if glob_regex(spec.glob).match(p))
+    chosen = _chosen(listing, spec)
     cache = verifier.counts
     total, skipped = 0, 0
     locations: list[tuple[str, int]] = []

@@ -160,27 +160,28 @@ def _verify(
 
 def _count(domain: PypatternsDomain, verifier: Verifier | None) -> None:
     """Count every ``{count}`` at the pin, on every build, and warn where the number written is not the count."""
-    from .._core.counting import count_matches, parse_count
+    from .._core.counting import count_many, parse_count
     from .._core.errors import PypatternsError
 
+    wanted = {rec["spec"] for records in domain.counts.values() for rec in records if not rec["error"]}
+    specs = {text: parse_count(text) for text in sorted(wanted)}
+    counted = count_many(verifier, list(specs.values())) if verifier is not None else {}
     results: dict[str, CountResult | str] = {}
+    for text, spec in specs.items():
+        got = counted.get(spec)
+        if got is None:
+            results[text] = f"no_manifest\x00no manifest pins upstream {spec.upstream!r}"
+        elif isinstance(got, PypatternsError):
+            results[text] = f"{got.subtype}\x00{got.message}"
+        else:
+            results[text] = (got.count, got.files, got.skipped, got.locations)
     for docname, records in sorted(domain.counts.items()):
         for rec in records:
             where = location_of(domain.env, docname, rec["source"], rec["lineno"])
             if rec["error"]:
                 rec["result"] = None  # refused while read, with its warning then
                 continue
-            found = results.get(rec["spec"])
-            if found is None:
-                spec = parse_count(rec["spec"])
-                try:
-                    if verifier is None:
-                        raise PypatternsError(f"no manifest pins upstream {spec.upstream!r}", subtype="no_manifest")
-                    counted = count_matches(verifier, spec)
-                    found = (counted.count, counted.files, counted.skipped, counted.locations)
-                except PypatternsError as exc:
-                    found = f"{exc.subtype}\x00{exc.message}"
-                results[rec["spec"]] = found
+            found = results[rec["spec"]]
             if isinstance(found, str):
                 rec["result"] = None
                 subtype, _, message = found.partition("\x00")

@@ -131,8 +131,8 @@ def test_domain_data_keys_change_only_with_data_version():
 
     keys = sorted(PypatternsDomain.initial_data)
     assert (PypatternsDomain.data_version, keys) == (
-        12,  # 12: counts and claims
-        ["candidates", "citations", "claims", "counts", "digests", "docset", "globals", "headers", "items",
+        13,  # 13: counts, their cache, and claims
+        ["candidates", "citations", "claims", "count_cache", "counts", "digests", "docset", "globals", "headers", "items",
          "manifest", "names", "origins", "pins", "stamps", "view", "view_key", "xrefs"],
     )  # fmt: skip
 

@@ -284,3 +284,34 @@ def test_the_dashboard_counts_each_rules_findings_per_page(tmp_path):
     table = table[: table.index("</table>")]
     assert '<th class="head"><p>vague_claim</p></th>' in table, table
     assert re.search(r"a\.html.*?<p>2</p>.*?<p>2</p>", table, re.S), table  # the rule's count, and the total
+
+
+def test_counts_are_kept_while_the_checkout_holds_and_made_again_when_a_folder_changes(tmp_path, monkeypatch):
+    import time
+
+    from sphinx_pypatterns._core import counting
+    from sphinx_pypatterns._core.files import RACY_NS
+
+    folder = tmp_path / "tree"
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "pkg" / "a.py").write_text("class AError(Exception):\n    pass\n")
+    time.sleep(RACY_NS / 1e9 + 0.1)  # a folder changed within the racy window has no fingerprint
+    src = tmp_path / "src"
+    conf = f'pypatterns_manifest = "upstreams.toml"\npypatterns_checkouts = ["up={folder}"]\n'
+    write_project(
+        src,
+        {
+            "p.md": "# P\n\nThere is {count}`1 <up:pkg/*.py:Error(>` error.\n",
+            "upstreams.toml": manifest_text("up", "a" * 40),
+        },
+        conf,
+    )
+    calls: list[int] = []
+    real = counting.count_many
+    monkeypatch.setattr(counting, "count_many", lambda v, specs: calls.append(len(specs)) or real(v, specs))
+    assert build(src).warnings == "" and calls == [1]
+    (src / "p.md").write_text("# P\n\nThere is {count}`1 <up:pkg/*.py:Error(>` error, still.\n")
+    assert build(src).warnings == "" and calls == [1]  # the page read again; the count kept
+    (folder / "pkg" / "b.py").write_text("class BError(Exception):\n    pass\n")  # not cited: no stamp
+    built = build(src)
+    assert calls == [1, 1] and [w[2] for w in built.located()] == ["pypatterns.count_mismatch"], built.warnings

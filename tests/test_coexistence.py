@@ -77,7 +77,9 @@ def test_bibtex_keeps_its_cite_role_and_pp_cite_is_verified(tmp_path, capsys, ex
 
 def test_bare_roles_without_cite_build_clean_and_check_counts_pp_cite(tmp_path, capsys):
     extensions = 'extensions = ["sphinx_pypatterns", "sphinxcontrib.bibtex"]'
-    src = _project(tmp_path, extensions, "pypatterns_bare_roles = ['candidate', 'pattern', 'smell', 'source-note', 'count']\n")
+    src = _project(
+        tmp_path, extensions, "pypatterns_bare_roles = ['candidate', 'pattern', 'smell', 'source-note', 'count']\n"
+    )
     built = build(src, freshenv=True)
     assert built.warnings == ""
     assert "Knuth" in built.html("p")

@@ -84,6 +84,7 @@ class PypatternsDomain(Domain):
         "headers": {},  # docname -> HeaderRecord: one header per page
         "citations": {},  # docname -> [CitationRecord]
         "counts": {},  # docname -> [CountRecord]
+        "count_cache": {},  # count as written -> [its checkout's fingerprint, CountResult]
         "claims": {},  # docname -> [ClaimRecord] of a header page, for the claim rules
         "candidates": {},  # docname -> [CandidateRecord]
         "xrefs": {},  # docname -> [[kind, id]]
@@ -99,7 +100,7 @@ class PypatternsDomain(Domain):
         "digests": {},  # docname -> digest of what the page contributes, as read (incremental.read_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 12  # 12: counts and claims
+    data_version = 13  # 13: counts, their cache, and claims
 
     def __init__(self, env: BuildEnvironment) -> None:
         super().__init__(env)

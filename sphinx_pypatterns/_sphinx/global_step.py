@@ -165,9 +165,25 @@ def _count(domain: PypatternsDomain, verifier: Verifier | None) -> None:
 
     wanted = {rec["spec"] for records in domain.counts.values() for rec in records if not rec["error"]}
     specs = {text: parse_count(text) for text in sorted(wanted)}
-    counted = count_many(verifier, list(specs.values())) if verifier is not None else {}
+    # a count stands while its checkout's fingerprint does (a synced tree's marker, a repository's
+    # commit and objects, a plain folder's entries): only new counts and moved checkouts are counted
+    kept = cast("dict[str, list[object]]", domain.data["count_cache"])
+    prints: dict[str, str] = {}
+    for upstream in sorted({spec.upstream for spec in specs.values()}):
+        try:
+            prints[upstream] = verifier.checkout_for(upstream).fingerprint if verifier is not None else ""
+        except PypatternsError:
+            prints[upstream] = ""
     results: dict[str, CountResult | str] = {}
     for text, spec in specs.items():
+        entry = kept.get(text)
+        if prints[spec.upstream] and entry is not None and entry[0] == prints[spec.upstream]:
+            results[text] = cast("CountResult", tuple(entry[1]))  # type: ignore[arg-type]
+    todo = [spec for text, spec in specs.items() if text not in results]
+    counted = count_many(verifier, todo) if verifier is not None and todo else {}
+    for text, spec in specs.items():
+        if text in results:
+            continue
         got = counted.get(spec)
         if got is None:
             results[text] = f"no_manifest\x00no manifest pins upstream {spec.upstream!r}"
@@ -175,6 +191,10 @@ def _count(domain: PypatternsDomain, verifier: Verifier | None) -> None:
             results[text] = f"{got.subtype}\x00{got.message}"
         else:
             results[text] = (got.count, got.files, got.skipped, got.locations)
+            if prints[spec.upstream]:
+                kept[text] = [prints[spec.upstream], list(results[text])]
+    for text in [t for t in kept if t not in specs]:
+        del kept[text]  # no page counts it any more
     for docname, records in sorted(domain.counts.items()):
         for rec in records:
             where = location_of(domain.env, docname, rec["source"], rec["lineno"])

@@ -117,7 +117,8 @@ def _chosen(listing: frozenset[str], spec: CountSpec) -> list[str]:
 
 
 def count_many(verifier: Verifier, specs: list[CountSpec]) -> dict[CountSpec, CountResult | PypatternsError]:
-    """Count every spec, reading each selected file once for all the specs that select it."""
+    """Count every spec, reading each selected file once for all the specs that select it; a spec
+    whose checkout cannot be listed gets the error."""
     results: dict[CountSpec, CountResult | PypatternsError] = {}
     by_upstream: dict[str, list[CountSpec]] = {}
     for spec in dict.fromkeys(specs):
@@ -125,11 +126,8 @@ def count_many(verifier: Verifier, specs: list[CountSpec]) -> dict[CountSpec, Co
     for upstream, group in sorted(by_upstream.items()):
         listing = verifier.listing(upstream)
         if listing is None:
-            try:
-                verifier.checkout_for(upstream)
-                raise PypatternsError(f"the checkout of {upstream!r} cannot be listed", subtype="checkout_missing")
-            except PypatternsError as exc:
-                results.update({spec: exc for spec in group})
+            error = _unlisted(verifier, upstream)
+            results.update({spec: error for spec in group})
             continue
         chosen = {spec: _chosen(listing, spec) for spec in group}
         for path in sorted({p for paths in chosen.values() for p in paths}):
@@ -147,33 +145,36 @@ def count_many(verifier: Verifier, specs: list[CountSpec]) -> dict[CountSpec, Co
                     None if lines is None else _matches(spec, lines)
                 )
         for spec in group:
-            results[spec] = count_matches(verifier, spec)  # every file's matches are in the cache now
+            results[spec] = _tally(verifier, spec, chosen[spec])
     return results
 
 
-def count_matches(verifier: Verifier, spec: CountSpec) -> CountResult:
-    """Count ``spec``'s matches at the pin. Raises :class:`PypatternsError` when the checkout cannot be listed."""
-    listing = verifier.listing(spec.upstream)
-    if listing is None:
-        verifier.checkout_for(spec.upstream)  # raises the checkout's own error
-        raise PypatternsError(f"the checkout of {spec.upstream!r} cannot be listed", subtype="checkout_missing")
-    chosen = _chosen(listing, spec)
-    cache = verifier.counts
+def _unlisted(verifier: Verifier, upstream: str) -> PypatternsError:
+    """Why the checkout of ``upstream`` cannot be listed: its own error, else a ``checkout_missing``."""
+    try:
+        verifier.checkout_for(upstream)
+    except PypatternsError as exc:
+        return exc
+    return PypatternsError(f"the checkout of {upstream!r} cannot be listed", subtype="checkout_missing")
+
+
+def _tally(verifier: Verifier, spec: CountSpec, chosen: list[str]) -> CountResult:
+    """The result of ``spec`` over its ``chosen`` files, whose matches :func:`count_many` cached."""
     total, skipped = 0, 0
     locations: list[tuple[str, int]] = []
     for path in chosen:
-        key = (spec.upstream, path, spec.pattern, spec.regex)
-        if key not in cache:
-            try:
-                lines = verifier.lines_of(spec.upstream, path)
-            except PypatternsError:
-                cache[key] = None
-            else:
-                cache[key] = _matches(spec, lines)
-        found = cache[key]
+        found = verifier.counts[(spec.upstream, path, spec.pattern, spec.regex)]
         if found is None:
             skipped += 1
             continue
         total += len(found)
         locations.extend((path, n) for n in found[: max(0, MAX_LOCATIONS - len(locations))])
     return CountResult(total, len(chosen), skipped, tuple(locations))
+
+
+def count_matches(verifier: Verifier, spec: CountSpec) -> CountResult:
+    """Count one spec at the pin. Raises :class:`PypatternsError` when the checkout cannot be listed."""
+    result = count_many(verifier, [spec])[spec]
+    if isinstance(result, PypatternsError):
+        raise result
+    return result

@@ -108,7 +108,7 @@ def test_picture_unit_rules_count_only_parsed_citations():
     rules = EvidenceRules()
     head = {
         "kind": "pattern", "id": "p", "anchor": "p", "docname": "d", "lineno": 3, "title": "P", "area": "typing",
-        "rule": "r", "tags": [], "inverts": [], "summary": "", "upstream": "", "sections": {"counterexamples": 9},
+        "rule": "r", "tags": [], "inverts": [], "summary": "", "no_smell": "", "upstream": "", "sections": {"counterexamples": 9},
     }  # fmt: skip
     cite = {
         "target": "x", "upstream": "", "path": "", "start": 0, "end": 0, "symbol": "", "title": "", "docname": "d",

@@ -144,7 +144,7 @@ EXPECTED = [
         "patterns/block.md",
         8,
         "unknown_option",
-        "unknown option :tgas: in pattern (did you mean :tags:?) (known: :id:, :area:, :rule:, :tags:)",
+        "unknown option :tgas: in pattern (did you mean :tags:?) (known: :id:, :area:, :rule:, :tags:, :no-smell:)",
     ),
     (
         "patterns/typo.md",
@@ -157,7 +157,7 @@ EXPECTED = [
         "patterns/typo.md",
         7,
         "unknown_option",
-        "unknown option :tag: in pattern (did you mean :tags:?) (known: :id:, :area:, :rule:, :tags:)",
+        "unknown option :tag: in pattern (did you mean :tags:?) (known: :id:, :area:, :rule:, :tags:, :no-smell:)",
     ),
     (
         "smells/bare.md",

@@ -87,6 +87,8 @@ CONF_NAMES = [
     "pypatterns_min_upstreams",
     "pypatterns_min_repeat_citations",
     "pypatterns_require_nomination",
+    "pypatterns_min_nominations",
+    "pypatterns_require_smell",
     "pypatterns_rule_sections",
     "pypatterns_print_inline_excerpts",
     "pypatterns_checkouts",

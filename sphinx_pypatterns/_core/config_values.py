@@ -111,6 +111,8 @@ SPECS: dict[str, _Spec] = {
     "pypatterns_min_smell_citations": (1, *_COUNT),
     "pypatterns_min_repeat_citations": (2, *_COUNT),
     "pypatterns_require_nomination": (True, *_BOOL),
+    "pypatterns_min_nominations": (0, *_COUNT),
+    "pypatterns_require_smell": (False, *_BOOL),
     "pypatterns_rule_sections": (
         dict(DEFAULT_RULE_SECTIONS),
         (dict,),

@@ -38,6 +38,8 @@ class EvidenceRules:
     min_smell_citations: int = 1
     min_repeat_citations: int = 2
     require_nomination: bool = True
+    min_nominations: int = 0
+    require_smell: bool = False
     counterexamples_section: str = "Counterexamples"
     smell_evidence_section: str = "Evidence"
     repeated_section: str = "Repeated patterns"
@@ -66,6 +68,7 @@ class PatternStats:
     counterexample_citations: int
     inverted_by: list[str]  # smell ids
     nominated_by: list[str]  # docnames
+    no_smell: str = ""  # the page's reason why no smell inverts it (``:no-smell:``)
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -88,6 +91,12 @@ class Picture:
     patterns: list[PatternStats]
     candidates: list[CandidateStats]
     no_smell: list[str]  # pattern ids that no smell inverts
+
+    def no_smell_reasons(self) -> list[tuple[str, str]]:
+        """``(pattern id, reason)`` for every pattern that no smell inverts; ``""``: unexplained."""
+        reasons = {p.id: p.no_smell for p in self.patterns}
+        return [(ident, reasons.get(ident, "")) for ident in self.no_smell]
+
     uncited_upstreams: list[str]  # upstreams that no pattern cites
     findings: list[Finding]
     per_doc: dict[str, dict[str, int]]  # docname -> upstream -> parsed citations
@@ -157,6 +166,7 @@ def compute_picture(
             ),
             inverted_by=sorted(s["id"] for s in smells if head["id"] in s["inverts"]),
             nominated_by=sorted(nominations.get(head["id"], set())),
+            no_smell=head.get("no_smell", ""),
         )
         stats.findings = _pattern_findings(stats, head, rules)
         findings.extend(stats.findings)
@@ -214,6 +224,38 @@ def _pattern_findings(stats: PatternStats, head: HeaderRecord, rules: EvidenceRu
                 f"the section {rules.counterexamples_section!r} of {stats.id!r} has "
                 f"{plural(stats.counterexample_citations, 'citation')}; "
                 f"pypatterns_min_counterexample_citations = {rules.min_counterexample_citations}",
+            )
+        )
+    if rules.min_nominations and 0 < len(stats.nominated_by) < rules.min_nominations:
+        notes = ", ".join(stats.nominated_by)
+        out.append(
+            Finding(
+                "thin_nomination",
+                *where,
+                stats.id,
+                f"{plural(len(stats.nominated_by), 'source note')} ({notes}) nominate{'s' if len(stats.nominated_by) == 1 else ''} "
+                f"{stats.id!r}; pypatterns_min_nominations = {rules.min_nominations}: a pattern synthesises what repeats "
+                "across upstreams",
+            )
+        )
+    if stats.no_smell and stats.inverted_by:
+        out.append(
+            Finding(
+                "stale_no_smell",
+                *where,
+                stats.id,
+                f"{stats.id!r} says why no smell inverts it (:no-smell:), but "
+                f"{', '.join(repr(s) for s in stats.inverted_by)} does: drop :no-smell:",
+            )
+        )
+    elif rules.require_smell and not stats.inverted_by and not stats.no_smell:
+        out.append(
+            Finding(
+                "uninverted_pattern",
+                *where,
+                stats.id,
+                f"no smell inverts {stats.id!r}: write one with ':inverts: {stats.id}', or say why none does "
+                "with ':no-smell: reason' (pypatterns_require_smell)",
             )
         )
     if rules.require_nomination and not stats.nominated_by:

@@ -79,6 +79,8 @@ def evidence_chunks(
             entry["lineno"] = head["lineno"]
             if head["kind"] == "pattern":
                 entry.update(area=head["area"], rule=head["rule"], tags=sorted(head["tags"]))
+                if head.get("no_smell"):
+                    entry["no_smell"] = head["no_smell"]
             elif head["kind"] == "smell":
                 entry.update(inverts=sorted(head["inverts"]), summary=head["summary"])
             else:

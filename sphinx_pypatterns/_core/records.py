@@ -33,6 +33,7 @@ class HeaderRecord(TypedDict):
     tags: list[str]
     inverts: list[str]
     summary: str
+    no_smell: str  # a pattern's reason why no smell inverts it (``:no-smell:``), or ""
     upstream: str
     sections: dict[str, int]  # casefolded top-level section title -> line
 

@@ -62,6 +62,9 @@ Subtype = Literal[
     "uncited_smell",
     "thin_repetition",
     "unnominated_pattern",
+    "thin_nomination",
+    "uninverted_pattern",
+    "stale_no_smell",
     # claim rules, over the pages' text
     "vague_claim",
     "out_of_scope",

@@ -56,6 +56,8 @@ def evidence_rules(config: Config) -> EvidenceRules:
         min_smell_citations=config.pypatterns_min_smell_citations,
         min_repeat_citations=config.pypatterns_min_repeat_citations,
         require_nomination=config.pypatterns_require_nomination,
+        min_nominations=config.pypatterns_min_nominations,
+        require_smell=config.pypatterns_require_smell,
         counterexamples_section=sections["counterexamples"],
         smell_evidence_section=sections["smell_evidence"],
         repeated_section=sections["repeated"],

@@ -122,6 +122,7 @@ class _HeaderDirective(PPDirective):
     kind: ClassVar[str]
     required: ClassVar[tuple[str, ...]]
     optional: ClassVar[tuple[str, ...]] = ()
+    optional_texts: ClassVar[tuple[str, ...]] = ()  # optional options that, when given, need a value
 
     def run(self) -> list[nodes.Node]:
         docname = self.env.docname
@@ -133,6 +134,9 @@ class _HeaderDirective(PPDirective):
                 warn(f"{self.kind} is missing the required option :{key}:", "missing_option", self.where())
             elif not opts.get(key):
                 warn(f"{self.kind} option :{key}: is empty", "empty_option", self.where())
+        for key in self.optional_texts:
+            if key in found.values and not opts.get(key):
+                warn(f"{self.kind} option :{key}: is empty: give the reason, or drop it", "empty_option", self.where())
         record = self.make_record(opts, location)
         domain_of(self.env).note_header(record, self.where())
         return [self.card(record), *self.keep_rest(found, "header")]
@@ -187,6 +191,7 @@ def _record(kind: str, ident: str, anchor: str, location: tuple[str, int], **fie
         tags=[],
         inverts=[],
         summary="",
+        no_smell="",
         upstream="",
         sections={},
     )
@@ -212,11 +217,12 @@ def _xref_list(kind: str, ids: list[str], docname: str) -> nodes.paragraph:
 
 
 class PatternDirective(_HeaderDirective):
-    """``pattern``: :id:, :area:, :rule: required; :tags: optional."""
+    """``pattern``: :id:, :area:, :rule: required; :tags: and :no-smell: optional."""
 
     kind = "pattern"
     required = ("id", "area", "rule")
-    optional = ("tags",)
+    optional = ("tags", "no-smell")
+    optional_texts = ("no-smell",)
     known = required + optional
     label = kind
 
@@ -233,7 +239,8 @@ class PatternDirective(_HeaderDirective):
         if words > limit:
             warn(f"the rule has {words} words, over pypatterns_rule_max_words = {limit}", "rule_too_long", self.where())
         tags = [t.strip() for t in re.split(r"[,\s]+", opts.get("tags", "")) if t.strip()]
-        return _record("pattern", pid, pid, location, area=area, rule=rule, tags=tags)
+        no_smell = opts.get("no-smell", "")
+        return _record("pattern", pid, pid, location, area=area, rule=rule, tags=tags, no_smell=no_smell)
 
     def card_fields(self, record: HeaderRecord) -> list[tuple[str, nodes.Element]]:
         fields: list[tuple[str, nodes.Element]] = [
@@ -243,6 +250,8 @@ class PatternDirective(_HeaderDirective):
         ]
         if record["tags"]:
             fields.append(("Tags", _para(", ".join(record["tags"]))))
+        if record["no_smell"]:
+            fields.append(("No smell", _para(record["no_smell"])))
         return fields
 
 

@@ -100,7 +100,7 @@ class PypatternsDomain(Domain):
         "digests": {},  # docname -> digest of what the page contributes, as read (incremental.read_digest)
         "manifest": None,  # Manifest | None
     }
-    data_version = 13  # 13: counts, their cache, and claims
+    data_version = 14  # 13: counts, their cache, and claims; 14: a pattern's :no-smell: reason
 
     def __init__(self, env: BuildEnvironment) -> None:
         super().__init__(env)

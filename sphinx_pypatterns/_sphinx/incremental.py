@@ -132,7 +132,7 @@ def view_of(domain: PypatternsDomain, docname: str) -> dict[str, object]:
     if "dashboard" in kinds:
         view["dashboard"] = [
             [[c.id, c.nominated_by, c.pattern] for c in picture.candidates],
-            picture.no_smell,
+            picture.no_smell_reasons(),
             picture.uncited_upstreams,
             [[f.subtype, f.docname, f.subject, f.message] for f in picture.findings],
             [[p.id, p.docname, p.title] for p in picture.patterns],

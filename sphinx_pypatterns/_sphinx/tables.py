@@ -223,7 +223,20 @@ def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
     else:
         out.append(_none())
     out.append(nodes.rubric("", "Patterns that no smell inverts"))
-    out.append(_id_list([(p, "pattern") for p in picture.no_smell], docname))
+    reasons = picture.no_smell_reasons()
+    if reasons:
+        rows = [
+            [
+                _entry(xref("pattern", ident, docname, ident)),
+                _entry(reason)
+                if reason
+                else _entry(nodes.emphasis("unexplained", "unexplained"), ["pypatterns-empty"]),
+            ]
+            for ident, reason in reasons
+        ]
+        out.append(_table(["Pattern", "Why no smell inverts it"], rows, [32, 76], "pypatterns-no-smell"))
+    else:
+        out.append(_none())
     out.append(nodes.rubric("", "Upstreams that no pattern cites"))
     if picture.uncited_upstreams:
         para = nodes.paragraph()
@@ -267,14 +280,3 @@ def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
     else:
         out.append(_none())
     return out
-
-
-def _id_list(ids: Sequence[tuple[str, str]], docname: str) -> nodes.Element:
-    if not ids:
-        return _none()
-    para = nodes.paragraph()
-    for i, (ident, kind) in enumerate(ids):
-        if i:
-            para += nodes.Text(", ")
-        para += xref(kind, ident, docname, ident)
-    return para

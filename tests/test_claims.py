@@ -315,3 +315,53 @@ def test_counts_are_kept_while_the_checkout_holds_and_made_again_when_a_folder_c
     (folder / "pkg" / "b.py").write_text("class BError(Exception):\n    pass\n")  # not cited: no stamp
     built = build(src)
     assert calls == [1, 1] and [w[2] for w in built.located()] == ["pypatterns.count_mismatch"], built.warnings
+
+
+CHECKED_COUNTS = """# P
+
+Right {count}`3 <up:pkg/**/*.py:/^class \\w+Error/>` and {pp:count}`1 <up:pkg/mod.py:raise >`.
+
+Wrong {count}`5 <up:pkg/*.py:Error(>` here.
+
+No number {count}`up:pkg/*.py:class`, and an unknown upstream {count}`2 <nope:pkg/*.py:class>`.
+
+```{eval-rst}
+In reStructuredText, :count:`9 <up:pkg/mod.py:def >` too.
+```
+
+In code, `{count}`9 <up:pkg/mod.py:def >`` is text.
+"""
+
+
+def _check_lines(out: str) -> list[tuple[str, int, str]]:
+    return sorted((m[1], int(m[2]), m[3]) for m in re.finditer(r"^(\S+?):(\d+): (\w+): ", out, re.M))
+
+
+def test_check_verifies_counts_through_the_builds_counting_path(tmp_path, capsys):
+    src, shas = _project(tmp_path, CHECKED_COUNTS)
+    built = build(src)
+    expected = sorted((p, line, typ.removeprefix("pypatterns.")) for p, line, typ, _ in built.located())
+    assert expected == [
+        ("p.md", 5, "count_mismatch"),
+        ("p.md", 7, "bad_count"),
+        ("p.md", 7, "unknown_upstream"),
+        ("p.md", 10, "count_mismatch"),
+    ], built.warnings
+    assert main(["check", str(src)]) == 1
+    out = capsys.readouterr().out
+    assert _check_lines(out) == expected, out
+    assert "check: 0 citations, 6 counts, 4 failures" in out
+    # the same message as the build's
+    mismatch = next(msg for p, line, typ, msg in built.located() if line == 5)
+    assert mismatch.split(" [")[0] in out
+    # warm: answered from the cache, the same failures
+    assert main(["check", str(src)]) == 1
+    assert _check_lines(capsys.readouterr().out) == expected
+    # the pin moves: the right count of error classes is wrong now, in check as in the build
+    manifest = src / "upstreams.toml"
+    manifest.write_text(manifest.read_text().replace(shas[0], shas[1]))
+    assert main(["check", str(src)]) == 1
+    moved = _check_lines(capsys.readouterr().out)
+    assert ("p.md", 3, "count_mismatch") in moved
+    fresh = build(src, freshenv=True)  # read again: a page's read-time warnings come with its reading
+    assert moved == sorted((p, line, typ.removeprefix("pypatterns.")) for p, line, typ, _ in fresh.located())

@@ -21,10 +21,20 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import PypatternsError, TargetError
-from .targets import validate_relpath
+from .targets import split_title, validate_relpath
 from .verify import Verifier
 
-__all__ = ["CountResult", "CountSpec", "count_many", "count_matches", "glob_regex", "parse_count"]
+__all__ = [
+    "CountResult",
+    "CountSpec",
+    "count_many",
+    "count_matches",
+    "expected_number",
+    "glob_regex",
+    "mismatch_message",
+    "parse_count",
+    "read_count",
+]
 
 _UPSTREAM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Matched locations a result keeps (the count itself is exact).
@@ -97,6 +107,35 @@ def parse_count(text: str) -> CountSpec:
                 f"the count's regular expression {pattern!r} is invalid: {exc}", subtype="bad_count"
             ) from None
     return CountSpec(upstream, glob, pattern, regex)
+
+
+def expected_number(title: str, target: str) -> int:
+    """The number a count role states (its title). Raises :class:`TargetError` (``bad_count``)."""
+    if not title.strip().isdigit():
+        raise TargetError(
+            f"a count states the number it expects: {{count}}`N <{target.strip()[:60]}>`", subtype="bad_count"
+        )
+    return int(title.strip())
+
+
+def read_count(text: str) -> tuple[int, CountSpec]:
+    """A count role's text, ``N <upstream:GLOB:PATTERN>``: the number it states and what it counts.
+
+    Raises :class:`TargetError` (``bad_count``), the spec's error first, as the build reports it."""
+    title, target = split_title(text)
+    spec = parse_count(target)
+    return expected_number(title, target), spec
+
+
+def mismatch_message(expected: int, spec: str, found: int, files: int, skipped: int) -> str | None:
+    """The ``count_mismatch`` message of a count that states ``expected`` and found ``found``; else ``None``."""
+    if found == expected:
+        return None
+    where = f"{files} file(s)" + (f", {skipped} not read as text" if skipped else "")
+    return (
+        f"{{count}}`{expected} <{spec}>` counts {found} at the pin, not {expected} (in {where}): "
+        f"write {found}, and read the sentence again"
+    )
 
 
 def _matches(spec: CountSpec, lines: list[str]) -> list[int]:

@@ -8,11 +8,23 @@ from dataclasses import dataclass
 
 from .targets import parse_anchor, split_title
 
-__all__ = ["CITE_NAMES", "MAY_CITE", "NO_ARGUMENT", "OPAQUE_BODY", "PLAIN_ARGUMENT", "FoundCitation"]
+__all__ = [
+    "CITE_NAMES",
+    "COUNT_NAMES",
+    "MAY_CITE",
+    "MAY_HOLD",
+    "NO_ARGUMENT",
+    "OPAQUE_BODY",
+    "PLAIN_ARGUMENT",
+    "FoundCitation",
+]
 
 #: Any text that could name the role or the directive (Sphinx lower-cases both names).
 MAY_CITE = re.compile(r"cite", re.IGNORECASE)
+#: Any text that could name a citation or a count.
+MAY_HOLD = re.compile(r"cite|count", re.IGNORECASE)
 CITE_NAMES = frozenset({"cite", "pp:cite"})
+COUNT_NAMES = frozenset({"count", "pp:count"})
 
 #: Directives whose body is not MyST (code, data, file names, other languages):
 #: nothing in them is a citation. Every other directive's body is read as MyST.
@@ -78,6 +90,8 @@ class FoundCitation:
     #: A role written with its bare name, ``{cite}`` (not ``{pp:cite}``): another extension
     #: may own that name (``pypatterns_bare_roles``).
     bare: bool = False
+    #: A ``{count}`` role, not a citation: ``raw`` is its text, ``N <upstream:GLOB:PATTERN>``.
+    count: bool = False
 
     @property
     def target(self) -> str:

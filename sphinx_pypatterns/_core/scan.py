@@ -35,7 +35,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .found import CITE_NAMES, MAY_CITE, NO_ARGUMENT, OPAQUE_BODY, PLAIN_ARGUMENT, FoundCitation
+from .found import CITE_NAMES, COUNT_NAMES, MAY_CITE, MAY_HOLD, NO_ARGUMENT, OPAQUE_BODY, PLAIN_ARGUMENT, FoundCitation
 from .options import read_options
 from .quotes import shows_quotes
 from .scan_rst import _scan_rst
@@ -48,19 +48,28 @@ if TYPE_CHECKING:
 __all__ = ["FoundCitation", "scan_page"]
 
 
-def scan_page(path: Path | str, text: str, *, bare_cite: bool = True) -> Iterator[FoundCitation]:
-    """Every ``{cite}`` role and ``cite`` directive that the build reads in a MyST page, with its line.
+def scan_page(
+    path: Path | str, text: str, *, bare_cite: bool = True, counts: bool = False, bare_count: bool = True
+) -> Iterator[FoundCitation]:
+    """Every ``{cite}`` role and ``cite`` directive that the build reads in a MyST page, with its line;
+    with ``counts``, every ``{count}`` role too (``FoundCitation.count``), in page order.
 
     ``bare_cite``: the bare ``{cite}`` role is this extension's (``"cite"`` in
     ``pypatterns_bare_roles``); when it is not, only ``{pp:cite}`` roles are citations.
+    ``bare_count``: the same for ``{count}``.
     """
-    if not MAY_CITE.search(text):
+    if not (MAY_HOLD if counts else MAY_CITE).search(text):
         return  # the fast path: most pages of a site cite nothing
     name = os.fspath(path)
     text = text.removeprefix("\ufeff")  # the build reads pages as utf-8-sig
     found: list[FoundCitation] = []
     _scan_text(_parser(), text, 0, name, found)
-    yield from (f for f in found if bare_cite or not f.bare)
+    for f in found:
+        if f.count:
+            if counts and (bare_count or not f.bare):
+                yield f
+        elif bare_cite or not f.bare:
+            yield f
 
 
 #: The role rule of ``mdit_py_plugins.myst_role``: ``{name}`` then a run of backticks.
@@ -223,7 +232,7 @@ def _scan_text(md: MarkdownIt, text: str, offset: int, name: str, found: list[Fo
     for token in tokens:
         kind = token.type
         if kind == "inline":
-            if token.map is not None and MAY_CITE.search(token.content):
+            if token.map is not None and MAY_HOLD.search(token.content):
                 _scan_inline(md, token.content, env, offset + token.map[0], name, found)
         elif kind in ("fence", "colon_fence") and token.map is not None:
             _scan_fence(md, token, offset + token.map[0], name, found)
@@ -243,12 +252,16 @@ def _scan_inline(
             del env["pp_src"], env["pp_roles"], env["pp_unclosed"]
     breaks: list[int] | None = None
     for pos, role, content in roles:
-        if role.lower() not in CITE_NAMES:
+        lower = role.lower()
+        if lower not in CITE_NAMES and lower not in COUNT_NAMES:
             continue
         if breaks is None:
             breaks = [i for i, char in enumerate(src) if char == "\n"] if "\n" in src else []
         line = first + bisect.bisect_left(breaks, pos) + 1
-        found.append(FoundCitation(name, line, content, bare=role.lower() == "cite"))
+        if lower in CITE_NAMES:
+            found.append(FoundCitation(name, line, content, bare=lower == "cite"))
+        else:
+            found.append(FoundCitation(name, line, content, bare=lower == "count", count=True))
 
 
 def _scan_fence(md: MarkdownIt, token: Token, line0: int, name: str, found: list[FoundCitation]) -> None:
@@ -263,11 +276,11 @@ def _scan_fence(md: MarkdownIt, token: Token, line0: int, name: str, found: list
         return  # fenced code
     directive = head[1:-1].lower()
     if directive == "eval-rst" and token.type == "fence":
-        if MAY_CITE.search(content):
+        if MAY_HOLD.search(content):
             _scan_rst(content, line0 + 1, name, found)
         return
     bare = directive.removeprefix("pp:")  # the extension's directives also exist with the domain prefix
-    if bare in OPAQUE_BODY or not MAY_CITE.search(token.info + content):
+    if bare in OPAQUE_BODY or not MAY_HOLD.search(token.info + content):
         return
     # MyST puts a blank line before a colon-fenced body that starts with a nested fence (so
     # that it is not read as an option) and so numbers that body one line down; the lines

@@ -12,7 +12,7 @@ __all__: list[str] = []
 
 #: reStructuredText, as MyST hands an ``{eval-rst}`` block to docutils: a role, a directive,
 #: an option line, inline literals, and a line that opens a literal block or a comment.
-_RST_ROLE = re.compile(r"(?<![\w`\\]):((?:pp:)?cite):`([^`]+)`", re.IGNORECASE)
+_RST_ROLE = re.compile(r"(?<![\w`\\]):((?:pp:)?(?:cite|count)):`([^`]+)`", re.IGNORECASE)
 _RST_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+([\w:+-]+)::(.*)$")
 _RST_SYMBOL = re.compile(r"^\s*:(symbol|shows):\s*(.*?)\s*$")
 _RST_LITERAL = re.compile(r"``.+?``")
@@ -61,6 +61,11 @@ def _scan_rst(content: str, line0: int, name: str, found: list[FoundCitation]) -
             continue
         text = _RST_LITERAL.sub(lambda m: " " * len(m.group(0)), line)
         for role in _RST_ROLE.finditer(text):
-            found.append(FoundCitation(name, line0 + index, role.group(2), bare=role.group(1).lower() == "cite"))
+            written = role.group(1).lower()
+            found.append(
+                FoundCitation(
+                    name, line0 + index, role.group(2), bare=":" not in written, count=written.endswith("count")
+                )
+            )
         if line.rstrip().endswith("::"):
             skip_deeper = _indent(line)

@@ -160,7 +160,7 @@ def _verify(
 
 def _count(domain: PypatternsDomain, verifier: Verifier | None) -> None:
     """Count every ``{count}`` at the pin, on every build, and warn where the number written is not the count."""
-    from .._core.counting import count_many, parse_count
+    from .._core.counting import count_many, mismatch_message, parse_count
     from .._core.errors import PypatternsError
 
     wanted = {rec["spec"] for records in domain.counts.values() for rec in records if not rec["error"]}
@@ -208,14 +208,9 @@ def _count(domain: PypatternsDomain, verifier: Verifier | None) -> None:
                 warn(f"{{count}}`{rec['spec']}` cannot be counted: {message}", as_subtype(subtype), where)
                 continue
             rec["result"] = found
-            if found[0] != rec["expected"]:
-                files = f"{found[1]} file(s)" + (f", {found[2]} not read as text" if found[2] else "")
-                warn(
-                    f"{{count}}`{rec['expected']} <{rec['spec']}>` counts {found[0]} at the pin, not"
-                    f" {rec['expected']} (in {files}): write {found[0]}, and read the sentence again",
-                    "count_mismatch",
-                    where,
-                )
+            mismatch = mismatch_message(rec["expected"], rec["spec"], found[0], found[1], found[2])
+            if mismatch is not None:
+                warn(mismatch, "count_mismatch", where)
 
 
 def _fill(verifier: Verifier | None, records: list[CitationRecord]) -> None:

@@ -112,7 +112,7 @@ class CountRole(SphinxRole):
     """``{count}`N <upstream:GLOB:PATTERN>```: the number ``N``, counted again at the pin on every build."""
 
     def run(self) -> tuple[list[nodes.Node], list[system_message]]:
-        from .._core.counting import parse_count
+        from .._core.counting import expected_number, parse_count
 
         title, text = split_title(self.text)
         source, lineno = _where(self)
@@ -127,15 +127,12 @@ class CountRole(SphinxRole):
             spec = parse_count(text)
             if spec.upstream not in domain_of(self.env).upstream_names():
                 raise TargetError(f"unknown upstream {spec.upstream!r}", subtype="unknown_upstream")
-            if not title.strip().isdigit():
-                raise TargetError(
-                    f"a count states the number it expects: {{count}}`N <{text.strip()[:60]}>`", subtype="bad_count"
-                )
+            expected = expected_number(title, text)
         except TargetError as exc:
             warn(f"{exc.message} (in {{count}}`{shown}`)", as_subtype(exc.subtype), where)
             node["error"] = f"{exc.subtype}\x00{exc.message}"
             return [node], []
-        node["expected"] = int(title.strip())
+        node["expected"] = expected
         return [node], []
 
 

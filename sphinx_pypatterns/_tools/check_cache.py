@@ -36,22 +36,31 @@ Entry = tuple[str, str]
 
 
 class PageResult:
-    """What a check found on one page: citations per upstream, all citations, failure lines."""
+    """What a check found on one page: citations per upstream, all citations, failure lines, counts."""
 
-    __slots__ = ("count", "failures", "per_upstream")
+    __slots__ = ("count", "counts", "failures", "per_upstream")
 
     def __init__(
-        self, count: int = 0, per_upstream: dict[str, int] | None = None, failures: list[str] | None = None
+        self,
+        count: int = 0,
+        per_upstream: dict[str, int] | None = None,
+        failures: list[str] | None = None,
+        counts: int = 0,
     ) -> None:
         self.count = count
         self.per_upstream = per_upstream if per_upstream is not None else {}
         self.failures = failures if failures is not None else []
+        self.counts = counts
 
-    def add(self, entry: Entry, where: str) -> None:
+    def add(self, entry: Entry, where: str, *, counted: bool = False) -> None:
+        """One citation's entry; with ``counted``, a ``{count}``'s, which counts apart."""
         upstream, failure = entry
-        self.count += 1
-        if upstream:
-            self.per_upstream[upstream] = self.per_upstream.get(upstream, 0) + 1
+        if counted:
+            self.counts += 1
+        else:
+            self.count += 1
+            if upstream:
+                self.per_upstream[upstream] = self.per_upstream.get(upstream, 0) + 1
         if failure:
             self.failures.append(f"{where}: {failure}")
 
@@ -105,22 +114,23 @@ class VerdictCache:
         if not self.key:
             return None
         found = self.pages.get(rel)
-        if not (isinstance(found, list) and len(found) == 4 and found[0] == digest):
+        if not (isinstance(found, list) and len(found) == 5 and found[0] == digest):
             return None
-        _, count, per_upstream, failures = found
+        _, count, per_upstream, failures, counts = found
         if (
             isinstance(count, int)
+            and isinstance(counts, int)
             and isinstance(per_upstream, dict)
             and all(isinstance(k, str) and isinstance(v, int) for k, v in per_upstream.items())
             and isinstance(failures, list)
             and all(isinstance(f, str) for f in failures)
         ):
-            return PageResult(count, per_upstream, failures)
+            return PageResult(count, per_upstream, failures, counts)
         return None
 
     def put_page(self, rel: str, digest: str, result: PageResult) -> None:
         if self.key:
-            self.pages[rel] = [digest, result.count, result.per_upstream, result.failures]
+            self.pages[rel] = [digest, result.count, result.per_upstream, result.failures, result.counts]
             self._dirty = True
 
     def put(self, citation: str, entry: Entry) -> None:

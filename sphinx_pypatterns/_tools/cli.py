@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._core.checkouts import CheckoutSpec, locate_checkout
+from .._core.counting import CountSpec, read_count
 from .._core.defaults import DEFAULT_MAX_EXTRACT_BYTES, KINDS
 from .._core.errors import PypatternsError, TargetError
 from .._core.lock import lock_path
@@ -81,8 +82,23 @@ def _fingerprints(manifest: Manifest, spec: CheckoutSpec, max_bytes: int) -> dic
 
 
 def _name(found: FoundCitation) -> str:
-    """A citation's key in the check cache: its text as written."""
-    return f"{'d' if found.directive else 'r'}{found.raw}"
+    """A citation's (or a count's) key in the check cache: its text as written."""
+    return f"{'c' if found.count else 'd' if found.directive else 'r'}{found.raw}"
+
+
+#: A count to make: the number its role states, and what it counts.
+Wanted = tuple[int, CountSpec]
+
+
+def _count_refusal(found: FoundCitation, manifest: Manifest) -> Entry | Wanted:
+    """The entry of a count refused as written (as the build refuses it), else what to count."""
+    try:
+        expected, spec = read_count(found.raw)
+    except TargetError as exc:
+        return "", f"{exc.subtype}: {exc.message}"
+    if spec.upstream not in manifest.names:
+        return "", f"unknown_upstream: {{count}}`{found.raw.strip()[:80]}`: unknown upstream {spec.upstream!r}"
+    return expected, spec
 
 
 def _refusal(found: FoundCitation, manifest: Manifest) -> Entry | CitationKey:
@@ -104,12 +120,16 @@ def _verify_entries(
     *,
     symbol_cache: bool,
     digests: dict[CitationKey, str] | None = None,
+    counts: dict[str, Wanted] | None = None,
 ) -> dict[str, Entry]:
-    """The entries of the citations to verify, through the one verification path (none: no verifier starts).
+    """The entries of the citations to verify and of the ``counts`` to make, through the one
+    verification path and the one counting path (none: no verifier starts).
 
     ``digests`` receives the lock digest of every verified range (``check --update-lock``)."""
-    if not wanted:
+    counts = counts or {}
+    if not wanted and not counts:
         return {}
+    from .._core.counting import count_many, mismatch_message
     from .._core.fill import fill_range
     from .._core.symbol_cache import SymbolCache
     from .._core.verdict_messages import worded_for_form
@@ -125,6 +145,7 @@ def _verify_entries(
         # alone on the machine, unlike the build's background verifier: parse on every CPU
         workers = cpus_available()
         verdicts = dict(verify_many(verifier, keys, require_anchor=project.require_anchor, workers=workers))
+        counted = count_many(verifier, [what for _, what in counts.values()])
     if digests is not None:
         from .._core.lock import text_digest
 
@@ -137,6 +158,13 @@ def _verify_entries(
         # worded for the citation's form: a directive's name starts with "d" (see _name)
         message = worded_for_form(verdict.subtype, verdict.message, target, block=name.startswith("d"))
         entries[name] = written.upstream, "" if verdict.ok else f"{verdict.subtype}: {target}: {message}"
+    for name, (expected, what) in counts.items():
+        got = counted[what]
+        if isinstance(got, PypatternsError):
+            entries[name] = what.upstream, f"{got.subtype}: {{count}}`{what}` cannot be counted: {got.message}"
+            continue
+        mismatch = mismatch_message(expected, str(what), got.count, got.files, got.skipped)
+        entries[name] = what.upstream, "" if mismatch is None else f"count_mismatch: {mismatch}"
     return entries
 
 
@@ -163,6 +191,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     pages: list[tuple[str, str, PageResult | list[FoundCitation] | str]] = []
     entries: dict[str, Entry] = {}
     wanted: dict[str, CitationKey] = {}
+    to_count: dict[str, Wanted] = {}
     for path, rel in iter_pages(project.srcdir, project.exclude, project.include):
         try:
             with open(path, "rb") as handle:
@@ -172,30 +201,44 @@ def _cmd_check(args: argparse.Namespace) -> int:
             if result is not None:
                 pages.append((rel, digest, result))
                 continue
-            found = list(scan_page(rel, data.decode("utf-8"), bare_cite=project.bare_cite))
+            text = data.decode("utf-8")
+            found = list(scan_page(rel, text, bare_cite=project.bare_cite, counts=True, bare_count=project.bare_count))
         except (UnicodeDecodeError, OSError) as exc:
             pages.append((rel, "", f"{rel}: source_encoding: cannot read: {exc}"))
             continue
         for cite in found:
             name = _name(cite)
-            if name in entries or name in wanted:
+            if name in entries or name in wanted or name in to_count:
                 continue
             cached = cache.get(name)
-            refused = cached if cached is not None else _refusal(cite, manifest)
-            if isinstance(refused, CitationKey):
-                wanted[name] = refused
+            if cached is not None:
+                entries[name] = cached
+                continue
+            refused: Entry
+            if cite.count:
+                counting = _count_refusal(cite, manifest)
+                if isinstance(counting[1], CountSpec):
+                    to_count[name] = (int(counting[0]), counting[1])
+                    continue
+                refused = (str(counting[0]), counting[1])
             else:
-                entries[name] = refused
-                if cached is None:
-                    cache.put(name, refused)
+                verifying = _refusal(cite, manifest)
+                if isinstance(verifying, CitationKey):
+                    wanted[name] = verifying
+                    continue
+                refused = verifying
+            entries[name] = refused
+            cache.put(name, refused)
         pages.append((rel, digest, found))
-    verified = _verify_entries(project, manifest, wanted, symbol_cache=not args.no_cache, digests=digests)
+    verified = _verify_entries(
+        project, manifest, wanted, symbol_cache=not args.no_cache, digests=digests, counts=to_count
+    )
     for name, entry in verified.items():
         cache.put(name, entry)
     entries.update(verified)
     per_upstream: Counter[str] = Counter()
     failures: list[str] = []
-    count = 0
+    count = counts = 0
     for rel, digest, outcome in pages:
         if isinstance(outcome, str):
             failures.append(outcome)
@@ -203,10 +246,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if isinstance(outcome, list):
             result = PageResult()
             for cite in outcome:
-                result.add(entries[_name(cite)], f"{cite.file}:{cite.line}")
+                result.add(entries[_name(cite)], f"{cite.file}:{cite.line}", counted=cite.count)
             cache.put_page(rel, digest, result)
             outcome = result
         count += outcome.count
+        counts += outcome.counts
         per_upstream.update(outcome.per_upstream)
         failures.extend(outcome.failures)
     cache.save()
@@ -215,7 +259,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"{name:20} {per_upstream[name]:6d} citations")
     for failure in failures:
         print(failure)
-    print(f"check: {count} citations, {len(failures)} failures ({elapsed:.2f} s)")
+    counted = f"{counts} counts, " if counts else ""
+    print(f"check: {count} citations, {counted}{len(failures)} failures ({elapsed:.2f} s)")
     if digests is not None and project.manifest_path is not None:
         print(write_lock(project.manifest_path, manifest, digests))
     return 1 if failures else 0

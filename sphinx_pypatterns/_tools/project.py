@@ -120,6 +120,8 @@ class Project:
         bare = clean["pypatterns_bare_roles"]
         #: Is the bare ``{cite}`` role this extension's (or another extension's, written ``{pp:cite}`` here)?
         self.bare_cite = isinstance(bare, (list, tuple)) and "cite" in bare
+        #: And the bare ``{count}`` role?
+        self.bare_count = isinstance(bare, (list, tuple)) and "count" in bare
         max_bytes = clean["pypatterns_max_file_bytes"]
         self.max_bytes = max_bytes if isinstance(max_bytes, int) else DEFAULT_MAX_FILE_BYTES
         # the pages Sphinx reads: conf.py's include_patterns and exclude_patterns, as Sphinx reads them

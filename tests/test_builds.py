@@ -131,7 +131,7 @@ def test_domain_data_keys_change_only_with_data_version():
 
     keys = sorted(PypatternsDomain.initial_data)
     assert (PypatternsDomain.data_version, keys) == (
-        13,  # 13: counts, their cache, and claims
+        14,  # 13: counts, their cache, and claims; 14: a pattern's :no-smell: reason in its header record
         ["candidates", "citations", "claims", "count_cache", "counts", "digests", "docset", "globals", "headers", "items",
          "manifest", "names", "origins", "pins", "stamps", "view", "view_key", "xrefs"],
     )  # fmt: skip

@@ -22,6 +22,8 @@ myst_heading_anchors = 3
 pypatterns_manifest = "upstreams.toml"
 pypatterns_require_anchor = True
 pypatterns_rule_max_words = 25  # stricter than the default 30
+pypatterns_min_nominations = 2  # a pattern synthesises what repeats: two notes nominate it
+pypatterns_require_smell = True  # a smell inverts every pattern, or its page says why none does
 
 # -- The printed review copy (sphinx-build -M latexpdf -c docs . _build) -----
 latex_engine = "xelatex"

@@ -365,3 +365,12 @@ def test_check_verifies_counts_through_the_builds_counting_path(tmp_path, capsys
     assert ("p.md", 3, "count_mismatch") in moved
     fresh = build(src, freshenv=True)  # read again: a page's read-time warnings come with its reading
     assert moved == sorted((p, line, typ.removeprefix("pypatterns.")) for p, line, typ, _ in fresh.located())
+
+
+def test_check_leaves_a_bare_count_to_the_extension_that_owns_the_name(tmp_path, capsys):
+    page = "# P\n\nOurs {pp:count}`3 <up:pkg/**/*.py:/^class \\w+Error/>`; theirs {count}`5 <up:pkg/*.py:Error(>`.\n"
+    src, _ = _project(tmp_path, page)
+    conf = src / "conf.py"
+    conf.write_text(conf.read_text() + 'pypatterns_bare_roles = ["cite"]\n')
+    assert main(["check", str(src)]) == 0
+    assert "check: 0 citations, 1 counts, 0 failures" in capsys.readouterr().out

@@ -4,8 +4,8 @@ The build's review rules check each page against `conf.py`'s thresholds;
 these tests hold the handbook-wide targets those rules cannot see: how many
 patterns per area, how many cite three of the four first-wave upstreams,
 citations in Evidence, a verdict first, rules of at most 25 words, the fourteen
-smells, and every nominated candidate either synthesised or explained on the
-patterns index. ``python tests/test_handbook.py`` prints the table.
+smells, every nominated candidate either synthesised or explained on the
+patterns index, and every source-note item one bold claim and at most two sentences. ``python tests/test_handbook.py`` prints the table.
 """
 
 from __future__ import annotations
@@ -199,3 +199,56 @@ def table() -> str:
 
 if __name__ == "__main__":
     sys.stdout.write(table() + "\n")
+
+
+NOTE_ITEM_SECTIONS = ("Repeated patterns", "One-off examples", "Caveats and counterexamples")
+_ROLE = re.compile(r"\{(?:cite|count|pattern|candidate|smell)\}`[^`]*`")
+
+
+def note_items(text: str) -> list[tuple[int, str, str]]:
+    """``(line, section, text)`` of every top-level item of a note's item sections, continuation lines joined."""
+    items: list[list[object]] = []
+    section = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("## "):
+            section = line[3:].strip()
+            continue
+        if section not in NOTE_ITEM_SECTIONS:
+            continue
+        if line.startswith("- "):
+            items.append([number, section, line[2:]])
+        elif line.startswith("  ") and items and items[-1][1] == section:
+            items[-1][2] = f"{items[-1][2]} {line.strip()}"
+    return [(int(n), str(s), str(t)) for n, s, t in items]
+
+
+def item_shape(body: str) -> str:
+    """``""`` when an item is one bold claim and at most two sentences (its citations aside), else why not."""
+    from sphinx_pypatterns._core.claims import split_sentences
+
+    plain = re.sub(r"`[^`]*`", "C", _ROLE.sub("X", body)).replace("*One-off:* ", "")
+    claim = re.match(r"\s*\*\*(.+?)\*\*\s*(.*)", plain)
+    if claim is None:
+        return "no bold claim first"
+    rest = re.sub(r"(\(?X\)?[,.;]?\s*)+$", "", claim.group(2)).strip()  # the trailing citation list
+    sentences = [s for _, s in split_sentences(rest) if re.search(r"[a-z]{3}", s)]
+    return f"{len(sentences)} sentences after the bold claim" if len(sentences) > 2 else ""
+
+
+def test_the_item_shape_rule_can_fail() -> None:
+    assert item_shape("**A claim.** One. Two. {cite}`x <up:a.py:1>`, {cite}`y <up:a.py:2>`.") == ""
+    assert item_shape("**A claim.** One more. Two more. Three more. {cite}`x <up:a.py:1>`.") == (
+        "3 sentences after the bold claim"
+    )
+    assert item_shape("A claim without bold. {cite}`x <up:a.py:1>`.") == "no bold claim first"
+
+
+def test_each_note_item_is_one_bold_claim_and_at_most_two_sentences() -> None:
+    misshapen = {
+        f"{note.name}:{line}": why
+        for note in sorted((ROOT / "sources").glob("*.md"))
+        for line, _section, body in note_items(note.read_text("utf-8"))
+        if (why := item_shape(body))
+    }
+    counted = sum(len(note_items(n.read_text("utf-8"))) for n in (ROOT / "sources").glob("*.md"))
+    assert counted >= 7 * 20 and misshapen == {}, misshapen

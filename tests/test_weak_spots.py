@@ -54,7 +54,7 @@ def weak(built) -> list[tuple[str, int, str, str]]:
 
 def dashboard_rows(html: str) -> list[tuple[str, str]]:
     """(pattern, reason) rows of the dashboard's no-smell table."""
-    table = html.split('pypatterns-no-smell docutils align', 1)[1].split("</table>", 1)[0]
+    table = html.split("pypatterns-no-smell docutils align", 1)[1].split("</table>", 1)[0]
     rows = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]:
         cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
@@ -144,6 +144,31 @@ def test_the_reasons_come_from_the_pattern_records():
     picture = compute_picture(heads, {}, {}, {}, [], ["typing"], rules)  # type: ignore[arg-type]
     assert picture.no_smell_reasons() == [("a", ""), ("b", "why not")]
     assert picture.findings == []
-    strict = EvidenceRules(require_nomination=False, min_upstreams=0, min_counterexample_citations=0, require_smell=True)
+    strict = EvidenceRules(
+        require_nomination=False, min_upstreams=0, min_counterexample_citations=0, require_smell=True
+    )
     found = compute_picture(heads, {}, {}, {}, [], ["typing"], strict).findings  # type: ignore[arg-type]
     assert [(f.subject, f.subtype) for f in found] == [("a", "uninverted_pattern")]
+
+
+def test_a_reason_two_smells_contradict_names_both():
+    def head(kind: str, ident: str, **fields: object) -> dict[str, object]:
+        record: dict[str, object] = {
+            "kind": kind, "id": ident, "anchor": ident, "docname": ident, "lineno": 3, "title": ident,
+            "area": "typing", "rule": "r", "tags": [], "inverts": [], "summary": "", "no_smell": "",
+            "upstream": "", "sections": {},
+        }  # fmt: skip
+        record.update(fields)
+        return record
+
+    heads = {
+        "p": head("pattern", "p", no_smell="why not"),
+        "s1": head("smell", "s1", inverts=["p"]),
+        "s2": head("smell", "s2", inverts=["p"]),
+    }
+    rules = EvidenceRules(
+        require_nomination=False, min_upstreams=0, min_counterexample_citations=0, min_smell_citations=0
+    )
+    found = compute_picture(heads, {}, {}, {}, [], ["typing"], rules).findings  # type: ignore[arg-type]
+    assert [(f.subject, f.subtype) for f in found] == [("p", "stale_no_smell")]
+    assert "'s1', 's2' do: drop :no-smell:" in found[0].message

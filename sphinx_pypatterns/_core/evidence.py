@@ -91,18 +91,17 @@ class Picture:
     patterns: list[PatternStats]
     candidates: list[CandidateStats]
     no_smell: list[str]  # pattern ids that no smell inverts
-
-    def no_smell_reasons(self) -> list[tuple[str, str]]:
-        """``(pattern id, reason)`` for every pattern that no smell inverts; ``""``: unexplained."""
-        reasons = {p.id: p.no_smell for p in self.patterns}
-        return [(ident, reasons.get(ident, "")) for ident in self.no_smell]
-
     uncited_upstreams: list[str]  # upstreams that no pattern cites
     findings: list[Finding]
     per_doc: dict[str, dict[str, int]]  # docname -> upstream -> parsed citations
 
     def column_totals(self) -> dict[str, int]:
         return {u: sum(p.per_upstream.get(u, 0) for p in self.patterns) for u in self.upstreams}
+
+    def no_smell_reasons(self) -> list[tuple[str, str]]:
+        """``(pattern id, reason)`` for every pattern that no smell inverts; ``""``: unexplained."""
+        reasons = {p.id: p.no_smell for p in self.patterns}
+        return [(ident, reasons.get(ident, "")) for ident in self.no_smell]
 
 
 def _key(title: str) -> str:
@@ -245,7 +244,8 @@ def _pattern_findings(stats: PatternStats, head: HeaderRecord, rules: EvidenceRu
                 *where,
                 stats.id,
                 f"{stats.id!r} says why no smell inverts it (:no-smell:), but "
-                f"{', '.join(repr(s) for s in stats.inverted_by)} does: drop :no-smell:",
+                f"{', '.join(repr(s) for s in stats.inverted_by)} "
+                f"{'does' if len(stats.inverted_by) == 1 else 'do'}: drop :no-smell:",
             )
         )
     elif rules.require_smell and not stats.inverted_by and not stats.no_smell:

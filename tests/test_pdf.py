@@ -228,3 +228,20 @@ def test_a_claim_and_its_excerpt_print_on_one_page(tmp_path):
     for i in range(1, 25):
         claim, caption = page_of(rf"Claim {i}\."), page_of(rf"Caption {i} \u2014")
         assert claim == caption, f"claim {i} on page {claim + 1}, its excerpt's caption on page {caption + 1}"
+
+
+def test_the_dashboard_prints_long_pattern_ids_whole(tmp_path):
+    from conftest import page
+
+    files = review_files()
+    reason = " ".join(["A long reason that fills the second column of the dashboard's table on paper."] * 3)
+    ident = "a-rather-long-pattern-identifier"
+    body = files["patterns/thin.md"].split(":::\n\n", 1)[1]
+    files["patterns/long.md"] = page(
+        "pattern", ident, options=f":id: {ident}\n:area: typing\n:rule: A rule.\n:no-smell: {reason}", body=body
+    )
+    files["index.md"] = files["index.md"].replace("patterns/thin\n", "patterns/thin\npatterns/long\n")
+    pdf = make_pdf(tmp_path, files)
+    table = next(p for p in pdf.pages if "Why no smell inverts it" in p)
+    assert ident in table.split(), table  # one word on one line: not broken at a hyphen
+    assert "A long reason that fills" in table

@@ -154,7 +154,7 @@ class PypatternsResolver(SphinxPostTransform):
         for node in found[pp_pins]:
             node.replace_self(pin_nodes(domain.manifest, domain.data["origins"], given_widths=not self._html))
         for node in found[pp_dashboard]:
-            node.replace_self(dashboard_nodes(domain.picture(), node["docname"]))
+            node.replace_self(dashboard_nodes(domain.picture(), node["docname"], given_widths=not self._html))
 
     def _record(self, domain: PypatternsDomain, node: nodes.Element) -> CitationRecord | None:
         docname = str(node["docname"])

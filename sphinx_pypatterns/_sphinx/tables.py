@@ -190,7 +190,9 @@ def pin_nodes(manifest: Manifest | None, origins: dict[str, str], *, given_width
     return [table]
 
 
-def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
+def dashboard_nodes(picture: Picture, docname: str, *, given_widths: bool = False) -> list[nodes.Node]:
+    """The dashboard; with ``given_widths`` (print) its id columns keep the widths given, so that no
+    pattern id is broken across lines."""
     out: list[nodes.Node] = []
     out.append(nodes.rubric("", "Candidates nominated in source notes"))
     if picture.candidates:
@@ -212,14 +214,15 @@ def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
                     _entry(pattern, [] if c.pattern else ["pypatterns-empty"]),
                 ]
             )
-        out.append(
-            _table(
-                ["Candidate", "Notes", "Nominated by", "Pattern"],
-                rows,
-                [max(len(c.id) for c in picture.candidates) + 2, 7, 40, 9],
-                "pypatterns-candidates",
-            )
+        candidates = _table(
+            ["Candidate", "Notes", "Nominated by", "Pattern"],
+            rows,
+            [max(len(c.id) for c in picture.candidates) + 2, 7, 40, 9],
+            "pypatterns-candidates",
         )
+        if given_widths:
+            candidates["classes"].append("colwidths-given")
+        out.append(candidates)
     else:
         out.append(_none())
     out.append(nodes.rubric("", "Patterns that no smell inverts"))
@@ -234,7 +237,11 @@ def dashboard_nodes(picture: Picture, docname: str) -> list[nodes.Node]:
             ]
             for ident, reason in reasons
         ]
-        out.append(_table(["Pattern", "Why no smell inverts it"], rows, [32, 76], "pypatterns-no-smell"))
+        widths = [max(len(ident) for ident, _ in reasons) + 2, 76]
+        reasons_table = _table(["Pattern", "Why no smell inverts it"], rows, widths, "pypatterns-no-smell")
+        if given_widths:
+            reasons_table["classes"].append("colwidths-given")
+        out.append(reasons_table)
     else:
         out.append(_none())
     out.append(nodes.rubric("", "Upstreams that no pattern cites"))

@@ -8,7 +8,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._core.checkouts import CheckoutSpec, locate_checkout
 from .._core.counting import CountSpec, read_count
@@ -86,8 +86,11 @@ def _name(found: FoundCitation) -> str:
     return f"{'c' if found.count else 'd' if found.directive else 'r'}{found.raw}"
 
 
-#: A count to make: the number its role states, and what it counts.
-Wanted = tuple[int, CountSpec]
+class Wanted(NamedTuple):
+    """A count to make: the number its role states, and what it counts."""
+
+    expected: int
+    spec: CountSpec
 
 
 def _count_refusal(found: FoundCitation, manifest: Manifest) -> Entry | Wanted:
@@ -98,7 +101,7 @@ def _count_refusal(found: FoundCitation, manifest: Manifest) -> Entry | Wanted:
         return "", f"{exc.subtype}: {exc.message}"
     if spec.upstream not in manifest.names:
         return "", f"unknown_upstream: {{count}}`{found.raw.strip()[:80]}`: unknown upstream {spec.upstream!r}"
-    return expected, spec
+    return Wanted(expected, spec)
 
 
 def _refusal(found: FoundCitation, manifest: Manifest) -> Entry | CitationKey:
@@ -217,10 +220,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
             refused: Entry
             if cite.count:
                 counting = _count_refusal(cite, manifest)
-                if isinstance(counting[1], CountSpec):
-                    to_count[name] = (int(counting[0]), counting[1])
+                if isinstance(counting, Wanted):
+                    to_count[name] = counting
                     continue
-                refused = (str(counting[0]), counting[1])
+                refused = counting
             else:
                 verifying = _refusal(cite, manifest)
                 if isinstance(verifying, CitationKey):
